@@ -1,0 +1,259 @@
+/* cg_mirror.c: claims to environment variables and headers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sys/uio.h>
+
+#include <apr_hash.h>
+#include <apr_lib.h>
+#include <apr_strings.h>
+#include <openssl/evp.h>
+
+#include "cg_claims.h"
+#include "cg_mirror.h"
+
+char *cg_mirror_claim_name(apr_pool_t *p, const char *claim)
+{
+    char *out = apr_pstrdup(p, claim), *c;
+
+    for (c = out; *c; c++) {
+        if (*c >= 'a' && *c <= 'z') {
+            *c = (char)(*c - 'a' + 'A');
+        }
+        else if (!((*c >= 'A' && *c <= 'Z') || (*c >= '0' && *c <= '9'))) {
+            *c = '_';
+        }
+    }
+    return out;
+}
+
+char *cg_mirror_join(apr_pool_t *p, json_t *array, const char *delimiter)
+{
+    struct iovec *parts;
+    size_t i, n = json_array_size(array), dlen = strlen(delimiter);
+    apr_size_t len;
+
+    if (n == 0) {
+        return "";
+    }
+    parts = apr_palloc(p, sizeof(*parts) * (2 * n - 1));
+    for (i = 0; i < n; i++) {
+        const char *text = cg_json_scalar_text(p, json_array_get(array, i));
+        const char *s;
+        char *esc, *o;
+
+        /* Escape only when needed, so the common case copies nothing. */
+        if (strchr(text, '\\') || (dlen && strstr(text, delimiter))) {
+            o = esc = apr_palloc(p, strlen(text) * 2 + 1);
+            for (s = text; *s;) {
+                if (*s == '\\') {
+                    *o++ = '\\';
+                    *o++ = *s++;
+                }
+                else if (dlen && !strncmp(s, delimiter, dlen)) {
+                    *o++ = '\\';
+                    memcpy(o, s, dlen);
+                    o += dlen;
+                    s += dlen;
+                }
+                else {
+                    *o++ = *s++;
+                }
+            }
+            *o = '\0';
+            text = esc;
+        }
+        parts[2 * i].iov_base = (void *)text;
+        parts[2 * i].iov_len = strlen(text);
+        if (i + 1 < n) {
+            parts[2 * i + 1].iov_base = (void *)delimiter;
+            parts[2 * i + 1].iov_len = dlen;
+        }
+    }
+    return apr_pstrcatv(p, parts, 2 * n - 1, &len);
+}
+
+static const char *value_text(apr_pool_t *p, json_t *v, const char *delimiter)
+{
+    if (json_is_array(v)) {
+        return cg_mirror_join(p, v, delimiter);
+    }
+    return cg_json_scalar_text(p, v);
+}
+
+char *cg_mirror_header_name(apr_pool_t *p, const char *var_name)
+{
+    char *out = apr_pstrdup(p, var_name), *c;
+    int start = 1;
+
+    for (c = out; *c; c++) {
+        if (*c == '_') {
+            *c = '-';
+            start = 1;
+        }
+        else if (start) {
+            *c = (char)apr_toupper(*c);
+            start = 0;
+        }
+        else {
+            *c = (char)apr_tolower(*c);
+        }
+    }
+    return out;
+}
+
+char *cg_mirror_header_value(apr_pool_t *p, const char *value)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *s;
+    size_t extra = 0;
+    char *out, *o;
+
+    for (s = (const unsigned char *)value; *s; s++) {
+        if (*s < 0x20 || *s >= 0x7f || *s == '%') {
+            extra += 2;
+        }
+    }
+    if (!extra) {
+        return (char *)value;
+    }
+    o = out = apr_palloc(p, strlen(value) + extra + 1);
+    for (s = (const unsigned char *)value; *s; s++) {
+        if (*s < 0x20 || *s >= 0x7f || *s == '%') {
+            *o++ = '%';
+            *o++ = hex[*s >> 4];
+            *o++ = hex[*s & 15];
+        }
+        else {
+            *o++ = (char)*s;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* Claims that change with every token, not with the user. */
+static const char *const per_token_claims[] = {
+    "iat", "exp", "auth_time", "jti", "origin_jti", "event_id", "nonce",
+    "at_hash", NULL
+};
+
+char *cg_mirror_claims_hash(apr_pool_t *p, json_t *claims)
+{
+    json_t *copy = json_copy(claims);
+    const char *const *name;
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int mdlen = 0, i;
+    char *text, *out;
+
+    if (!copy) {
+        return NULL;
+    }
+    for (name = per_token_claims; *name; name++) {
+        json_object_del(copy, *name);
+    }
+    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (!text) {
+        return NULL;
+    }
+    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
+    free(text);
+    out = apr_palloc(p, mdlen * 2 + 1);
+    for (i = 0; i < mdlen; i++) {
+        apr_snprintf(out + 2 * i, 3, "%02x", md[i]);
+    }
+    out[2 * mdlen] = '\0';
+    return out;
+}
+
+static void add(apr_array_header_t *vars, apr_pool_t *p, const char *prefix,
+                const char *suffix, const char *value)
+{
+    cg_var_t *v;
+
+    if (!value) {
+        return;
+    }
+    v = apr_array_push(vars);
+    v->name = apr_pstrcat(p, prefix, suffix, NULL);
+    v->value = value;
+}
+
+apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
+                                   const cg_mirror_conf_t *conf)
+{
+    const char *prefix = conf && conf->prefix ? conf->prefix
+                                              : CG_MIRROR_DEFAULT_PREFIX;
+    const char *delim = conf && conf->delimiter ? conf->delimiter
+                                                : CG_MIRROR_DEFAULT_DELIMITER;
+    apr_array_header_t *vars = apr_array_make(p, 32, sizeof(cg_var_t));
+    apr_hash_t *seen;
+    const char *use, *key;
+    json_t *v;
+    char *json;
+
+    use = cg_claims_string(claims, "token_use");
+    add(vars, p, prefix, "SUB", cg_claims_string(claims, "sub"));
+    add(vars, p, prefix, "USERNAME",
+        cg_claims_string(claims, use && !strcmp(use, "id") ? "cognito:username"
+                                                          : "username"));
+    add(vars, p, prefix, "EMAIL", cg_claims_string(claims, "email"));
+    v = json_object_get(claims, "cognito:groups");
+    add(vars, p, prefix, "GROUPS", v ? value_text(p, v, delim) : "");
+    add(vars, p, prefix, "SCOPE", cg_claims_string(claims, "scope"));
+    add(vars, p, prefix, "TOKEN_USE", use);
+    add(vars, p, prefix, "CLIENT_ID", cg_claims_client(claims));
+    add(vars, p, prefix, "ISSUER", cg_claims_string(claims, "iss"));
+    v = json_object_get(claims, "exp");
+    add(vars, p, prefix, "EXP", v ? cg_json_scalar_text(p, v) : NULL);
+    v = json_object_get(claims, "auth_time");
+    add(vars, p, prefix, "AUTH_TIME", v ? cg_json_scalar_text(p, v) : NULL);
+
+    json = json_dumps(claims, JSON_COMPACT);
+    if (json) {
+        add(vars, p, prefix, "CLAIMS", apr_pstrdup(p, json));
+        free(json);
+    }
+    add(vars, p, prefix, "CLAIMS_SHA256", cg_mirror_claims_hash(p, claims));
+
+    if (conf && !conf->per_claim) {
+        return vars;
+    }
+    /* Two claim names can mangle to one variable; the first one wins so
+     * the answer does not depend on hash order. */
+    seen = apr_hash_make(p);
+    json_object_foreach(claims, key, v) {
+        const char *name = apr_pstrcat(p, "CLAIM_",
+                                       cg_mirror_claim_name(p, key), NULL);
+        if (apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
+            continue;
+        }
+        apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
+        add(vars, p, prefix, name, value_text(p, v, delim));
+    }
+    return vars;
+}
+
+int cg_mirror_header_is_ours(const char *header, const char *prefix)
+{
+    const char *h = header, *x = prefix;
+
+    if (!prefix || !*prefix) {
+        return 0;
+    }
+    for (; *x; h++, x++) {
+        char a = *h, b = *x;
+        if (!a) {
+            /* The header is the prefix minus a trailing separator, e.g.
+             * "Cognito" for COGNITO_: not one of ours. */
+            return 0;
+        }
+        if (a == '-') a = '_';
+        if (b == '-') b = '_';
+        if (apr_toupper(a) != apr_toupper(b)) {
+            return 0;
+        }
+    }
+    return 1;
+}

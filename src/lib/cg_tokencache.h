@@ -1,0 +1,48 @@
+/*
+ * cg_tokencache.h: tokens that already passed signature verification, so
+ * the same token arriving again skips the RSA work and the parsing.
+ *
+ * What is cached is only "this exact token verified against the keys of
+ * this JWKS URL" plus its parsed claims.  Everything that depends on where
+ * the request goes (issuer, token_use, client, nonce) and on the clock
+ * (exp, nbf, iat) is checked again on every hit.  Entries are keyed by a
+ * SHA-256 of the JWKS URL and the whole token, never outlive the token's
+ * exp, and their number is bounded (oldest insertion evicted first).
+ *
+ * The store is per process and thread-safe.  Entries are reference
+ * counted: a hit hands out a hold that is given back when the request's
+ * pool is cleaned up, so eviction never frees claims a request still reads.
+ * Cached claims are shared read-only between threads.
+ */
+#ifndef CG_TOKENCACHE_H
+#define CG_TOKENCACHE_H
+
+#include "cg_jwt.h"
+
+typedef struct cg_token_cache_t cg_token_cache_t;
+
+#define CG_TOKEN_CACHE_DEFAULT_SIZE 4096
+
+cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries);
+
+/*
+ * cg_jwt_validate() with the cache in front: on a hit the signature step
+ * is skipped (and the claims are the cached, shared ones); on a miss the
+ * full validation runs and a success is remembered.  cache may be NULL.
+ * The jwt handed back stays valid until pool p is cleaned up.
+ */
+cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
+                                     const char *jwks_url, const char *token,
+                                     apr_size_t len,
+                                     const cg_jwt_policy_t *policy,
+                                     const cg_key_source_t *keys,
+                                     apr_int64_t now, cg_jwt_t **out,
+                                     int *hit, cg_error_t *err);
+
+typedef struct {
+    unsigned long hits, misses, entries, evictions;
+} cg_token_cache_stats_t;
+
+void cg_token_cache_get_stats(cg_token_cache_t *c, cg_token_cache_stats_t *s);
+
+#endif
