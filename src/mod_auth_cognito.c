@@ -23,6 +23,8 @@ static int cognito_post_config(apr_pool_t *pconf, apr_pool_t *plog,
     }
     /* Before any thread exists: libcurl's global init is not thread-safe. */
     cg_http_global_init();
+    cognito_login_post_config(pconf);
+    cognito_basic_post_config(pconf);
     rc = cognito_cache_post_config(pconf, ptemp, s);
     if (rc != OK) {
         return rc;
@@ -54,6 +56,7 @@ static void register_hooks(apr_pool_t *p)
                                 APR_HOOK_MIDDLE);
     ap_hook_handler(cognito_handler, NULL, NULL, APR_HOOK_MIDDLE);
     cognito_register_authz(p);
+    cognito_register_basic(p);
 }
 
 AP_DECLARE_MODULE(auth_cognito) = {

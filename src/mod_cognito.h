@@ -11,12 +11,16 @@
 #include <http_log.h>
 #include <jansson.h>
 
+#include "lib/cg_cookie.h"
 #include "lib/cg_error.h"
 #include "lib/cg_http.h"
 #include "lib/cg_jwt.h"
 #include "lib/cg_keystore.h"
 #include "lib/cg_log.h"
 #include "lib/cg_mirror.h"
+#include "lib/cg_oauth.h"
+#include "lib/cg_seal.h"
+#include "lib/cg_session.h"
 #include "lib/cg_tokencache.h"
 
 extern module AP_MODULE_DECLARE_DATA auth_cognito_module;
@@ -54,8 +58,44 @@ typedef struct {
     int scrub_headers;
     int header_max_size;
 
+    /* Browser login (Hosted UI) */
+    const char *domain;
+    const char *client_secret;
+    const char *redirect_uri;       /* path or absolute URL */
+    const char *logout_uri;         /* path */
+    apr_array_header_t *post_logout;/* const char *, first is default */
+    const char *scope;
+    const char *identity_provider;
+    cg_sealer_t *sealer;
+    int session_max_age;
+    int session_idle;
+    const char *cookie_name;
+    const char *cookie_path;
+    const char *cookie_domain;
+    const char *cookie_same_site;
+    int cookie_secure;
+    int unauth_action;
+    int session_store;
+    int pass_access_token;
+
+    /* AuthBasicProvider cognito */
+    const char *idp_endpoint;
+    int basic_cache_time;
+
+    /* Identity pool credentials */
+    const char *identity_pool;
+    const char *identity_endpoint;
+    int pass_aws;
+
     const char *section;            /* "<Location /api>", for messages */
 } cognito_dir_conf;
+
+#define COGNITO_UNAUTH_LOGIN 1
+#define COGNITO_UNAUTH_401   2
+#define COGNITO_UNAUTH_PASS  3
+
+#define COGNITO_STORE_COOKIE 1
+#define COGNITO_STORE_CACHE  2
 
 /* Per-server configuration; only the main server's is used for the
  * process-wide key store. */
@@ -78,7 +118,10 @@ typedef struct {
     const char *source;     /* "bearer" */
     int bearer;             /* the request carried a bearer token */
     const char *insufficient_scope; /* set by cognito-scope on denial */
+    const char *id_token;   /* raw, when known (session, id bearer) */
+    const char *access_token;
     int forbidden;          /* authz denied this authenticated user */
+    int upstream_down;      /* a provider's 500 is really a 503 */
 } cognito_request_ctx;
 
 /* mod_cognito_config.c */
@@ -137,6 +180,49 @@ cg_err_code_e cognito_validate(request_rec *r, const cognito_dir_conf *d,
                                const char *token, apr_size_t len,
                                int token_use_mask, const char *nonce,
                                cg_jwt_t **jwt, cg_error_t *err);
+
+/* mod_cognito_session.c */
+typedef struct {
+    cg_session_t s;
+    int dirty;              /* must be written back */
+} cognito_session;
+int cognito_login_enabled(const cognito_dir_conf *d);
+int cognito_unauth_action(const cognito_dir_conf *d);
+const char *cognito_cookie_name(const cognito_dir_conf *d);
+void cognito_cookie_attrs(const cognito_dir_conf *d, cg_cookie_attrs_t *a);
+apr_table_t *cognito_request_cookies(request_rec *r);
+cognito_session *cognito_session_load(request_rec *r,
+                                      const cognito_dir_conf *d);
+int cognito_session_save(request_rec *r, const cognito_dir_conf *d,
+                         cognito_session *cs);
+void cognito_session_destroy(request_rec *r, const cognito_dir_conf *d,
+                             cognito_session *cs);
+void cognito_set_cookie(request_rec *r, const char *value);
+
+/* mod_cognito_login.c */
+void cognito_login_post_config(apr_pool_t *pconf);
+int cognito_login_endpoint(request_rec *r, const cognito_dir_conf *d);
+int cognito_authn_session(request_rec *r, const cognito_dir_conf *d);
+int cognito_start_login(request_rec *r, const cognito_dir_conf *d,
+                        const char *target);
+int cognito_is_navigation(request_rec *r);
+const char *cognito_origin(request_rec *r);
+
+/* mod_cognito_basic.c */
+void cognito_basic_post_config(apr_pool_t *pconf);
+void cognito_register_basic(apr_pool_t *p);
+const cg_sealer_t *cognito_internal_sealer(const cognito_dir_conf *d);
+void cognito_stripe_lock(const char *key);
+void cognito_stripe_unlock(const char *key);
+char *cognito_sha256_hex(apr_pool_t *p, const char *s);
+cognito_request_ctx *cognito_ctx_make(request_rec *r);
+
+/* mod_cognito_aws.c */
+#define COGNITO_AWS_ENV     1
+#define COGNITO_AWS_HEADERS 2
+int cognito_aws_fixups(request_rec *r, const cognito_dir_conf *d,
+                       cognito_request_ctx *ctx);
+int cognito_aws_handler(request_rec *r);
 
 /* mod_cognito_env.c */
 int cognito_scrub_headers(request_rec *r);

@@ -118,6 +118,40 @@ static const char *bearer_token(const char *header)
     return header;
 }
 
+/* No bearer token: a session, a login redirect, a pass, or a 401. */
+static int no_token(request_rec *r, const cognito_dir_conf *d,
+                    const char *hdr)
+{
+    int rc, action = cognito_unauth_action(d);
+
+    if (d->sealer) {
+        rc = cognito_authn_session(r, d);
+        if (rc != DECLINED) {
+            return rc;
+        }
+    }
+    if (action == COGNITO_UNAUTH_PASS) {
+        /* Let the request through without a user; "Require valid-user"
+         * still passes (an empty user), Require cognito-* do not. */
+        r->user = "";
+        r->ap_auth_type = (char *)COGNITO_AUTH_TYPE;
+        return OK;
+    }
+    if (action == COGNITO_UNAUTH_LOGIN && d->sealer
+        && cognito_is_navigation(r)) {
+        return cognito_start_login(r, d, r->unparsed_uri);
+    }
+    if (hdr) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "Authorization header is not a Bearer token");
+    }
+    else {
+        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                      "no credentials for %s", r->uri);
+    }
+    return challenge(r, NULL, NULL);
+}
+
 int cognito_check_authn(request_rec *r)
 {
     const char *type = ap_auth_type(r), *hdr, *token, *user, *problem;
@@ -125,7 +159,7 @@ int cognito_check_authn(request_rec *r)
     cognito_request_ctx *ctx;
     cg_error_t err = { CG_OK, NULL, NULL };
     cg_jwt_t *jwt;
-    cg_err_code_e rc;
+    int rc;
 
     if (!type || strcasecmp(type, COGNITO_AUTH_TYPE) != 0) {
         return DECLINED;
@@ -138,17 +172,16 @@ int cognito_check_authn(request_rec *r)
         return HTTP_INTERNAL_SERVER_ERROR;
     }
 
-    hdr = apr_table_get(r->headers_in, "Authorization");
-    if (!hdr) {
-        ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                      "no Authorization header for %s", r->uri);
-        return challenge(r, NULL, NULL);
+    /* The login callback and logout paths answer before anything else. */
+    rc = cognito_login_endpoint(r, d);
+    if (rc != DECLINED) {
+        return rc;
     }
-    token = bearer_token(hdr);
+
+    hdr = apr_table_get(r->headers_in, "Authorization");
+    token = hdr ? bearer_token(hdr) : NULL;
     if (!token) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "Authorization header is not a Bearer token");
-        return challenge(r, NULL, NULL);
+        return no_token(r, d, hdr);
     }
     if (!*token) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
@@ -159,7 +192,7 @@ int cognito_check_authn(request_rec *r)
     rc = cognito_validate(r, d, token, strlen(token), cognito_token_use(d),
                           NULL, &jwt, &err);
     if (rc != CG_OK) {
-        if (cg_error_is_server_side(rc)) {
+        if (cg_error_is_server_side((cg_err_code_e)rc)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "cannot validate token: %s", err.detail);
             apr_table_setn(r->err_headers_out, "Retry-After", "10");
@@ -186,6 +219,12 @@ int cognito_check_authn(request_rec *r)
     ctx->user = r->user;
     ctx->source = "bearer";
     ctx->bearer = 1;
+    if (jwt->token_use == CG_TOKEN_USE_ID) {
+        ctx->id_token = jwt->raw;
+    }
+    else {
+        ctx->access_token = jwt->raw;
+    }
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "token accepted for %s",
                   r->user);
     return OK;

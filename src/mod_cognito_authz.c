@@ -246,11 +246,19 @@ void cognito_insert_error_filter(request_rec *r)
     cognito_request_ctx *ctx;
     const char *realm;
 
-    if (r->status != HTTP_FORBIDDEN && r->status != HTTP_UNAUTHORIZED) {
+    if (r->status != HTTP_FORBIDDEN && r->status != HTTP_UNAUTHORIZED
+        && r->status != HTTP_INTERNAL_SERVER_ERROR) {
         return;
     }
     ctx = cognito_ctx_find(r);
-    if (!ctx || !ctx->claims) {
+    if (ctx && ctx->upstream_down && r->status == HTTP_INTERNAL_SERVER_ERROR) {
+        /* An authn provider can only say "general error" (500); ours means
+         * Cognito could not be reached, which is a 503. */
+        r->status = HTTP_SERVICE_UNAVAILABLE;
+        r->status_line = NULL;
+        return;
+    }
+    if (!ctx || !ctx->claims || r->status == HTTP_INTERNAL_SERVER_ERROR) {
         return;
     }
     if (r->status == HTTP_UNAUTHORIZED) {

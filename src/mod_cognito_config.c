@@ -9,7 +9,11 @@
 #include <apr_strings.h>
 #include <http_core.h>
 
+#include "lib/cg_identity.h"
 #include "lib/cg_pool.h"
+
+#include <apr_file_io.h>
+#include <stdlib.h>
 
 APLOG_USE_MODULE(auth_cognito);
 
@@ -23,6 +27,14 @@ void *cognito_create_dir_conf(apr_pool_t *p, char *dir)
     d->pass_claims_as = COGNITO_UNSET;
     d->scrub_headers = COGNITO_UNSET;
     d->header_max_size = COGNITO_UNSET;
+    d->session_max_age = COGNITO_UNSET;
+    d->session_idle = COGNITO_UNSET;
+    d->cookie_secure = COGNITO_UNSET;
+    d->unauth_action = COGNITO_UNSET;
+    d->session_store = COGNITO_UNSET;
+    d->pass_access_token = COGNITO_UNSET;
+    d->basic_cache_time = COGNITO_UNSET;
+    d->pass_aws = COGNITO_UNSET;
     d->section = dir ? apr_pstrdup(p, dir) : "server config";
     return d;
 }
@@ -60,6 +72,29 @@ void *cognito_merge_dir_conf(apr_pool_t *p, void *basev, void *addv)
     d->claim_delimiter = PICK(claim_delimiter, NULL);
     d->scrub_headers = PICK(scrub_headers, COGNITO_UNSET);
     d->header_max_size = PICK(header_max_size, COGNITO_UNSET);
+    d->domain = PICK(domain, NULL);
+    d->client_secret = PICK(client_secret, NULL);
+    d->redirect_uri = PICK(redirect_uri, NULL);
+    d->logout_uri = PICK(logout_uri, NULL);
+    d->post_logout = PICK(post_logout, NULL);
+    d->scope = PICK(scope, NULL);
+    d->identity_provider = PICK(identity_provider, NULL);
+    d->sealer = PICK(sealer, NULL);
+    d->session_max_age = PICK(session_max_age, COGNITO_UNSET);
+    d->session_idle = PICK(session_idle, COGNITO_UNSET);
+    d->cookie_name = PICK(cookie_name, NULL);
+    d->cookie_path = PICK(cookie_path, NULL);
+    d->cookie_domain = PICK(cookie_domain, NULL);
+    d->cookie_same_site = PICK(cookie_same_site, NULL);
+    d->cookie_secure = PICK(cookie_secure, COGNITO_UNSET);
+    d->unauth_action = PICK(unauth_action, COGNITO_UNSET);
+    d->session_store = PICK(session_store, COGNITO_UNSET);
+    d->pass_access_token = PICK(pass_access_token, COGNITO_UNSET);
+    d->idp_endpoint = PICK(idp_endpoint, NULL);
+    d->basic_cache_time = PICK(basic_cache_time, COGNITO_UNSET);
+    d->identity_pool = PICK(identity_pool, NULL);
+    d->identity_endpoint = PICK(identity_endpoint, NULL);
+    d->pass_aws = PICK(pass_aws, COGNITO_UNSET);
     d->section = add->section;
     return d;
 }
@@ -254,6 +289,296 @@ static const char *set_scrub(cmd_parms *cmd, void *dv, int on)
     return NULL;
 }
 
+/* ---- browser login ---- */
+
+/* "literal", "file:/path" or "env:NAME": secrets need not sit in the
+ * configuration itself. */
+static const char *resolve_secret(cmd_parms *cmd, const char *arg,
+                                  const char **out)
+{
+    if (!strncmp(arg, "file:", 5)) {
+        const char *path = ap_server_root_relative(cmd->temp_pool, arg + 5);
+        apr_file_t *f;
+        char buf[4096];
+        apr_size_t n = sizeof(buf) - 1;
+
+        if (!path || apr_file_open(&f, path, APR_READ, 0, cmd->temp_pool)
+                     != APR_SUCCESS) {
+            return apr_psprintf(cmd->pool, "%s: cannot read %s",
+                                cmd->cmd->name, arg + 5);
+        }
+        apr_file_read(f, buf, &n);
+        apr_file_close(f);
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
+                     || buf[n - 1] == ' ')) {
+            n--;
+        }
+        buf[n] = '\0';
+        *out = apr_pstrdup(cmd->pool, buf);
+    }
+    else if (!strncmp(arg, "env:", 4)) {
+        const char *v = getenv(arg + 4);
+        if (!v) {
+            return apr_psprintf(cmd->pool, "%s: environment variable %s is "
+                                "not set", cmd->cmd->name, arg + 4);
+        }
+        *out = apr_pstrdup(cmd->pool, v);
+    }
+    else {
+        *out = arg;
+    }
+    if (!**out) {
+        return apr_psprintf(cmd->pool, "%s: the secret is empty",
+                            cmd->cmd->name);
+    }
+    return NULL;
+}
+
+static const char *set_domain(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const char *why = cg_url_problem(arg);
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg, why);
+    }
+    ((cognito_dir_conf *)dv)->domain = arg;
+    return NULL;
+}
+
+static const char *set_client_secret(cmd_parms *cmd, void *dv,
+                                     const char *arg)
+{
+    return resolve_secret(cmd, arg, &((cognito_dir_conf *)dv)->client_secret);
+}
+
+static const char *set_local_path(cmd_parms *cmd, const char *arg,
+                                  int allow_url, const char **out)
+{
+    if (arg[0] == '/' && arg[1] != '/') {
+        *out = arg;
+        return NULL;
+    }
+    if (allow_url && !cg_url_problem(arg)) {
+        *out = arg;
+        return NULL;
+    }
+    return apr_psprintf(cmd->pool, "%s: '%s' must be a path starting with "
+                        "/%s", cmd->cmd->name, arg,
+                        allow_url ? " or an absolute http(s) URL" : "");
+}
+
+static const char *set_redirect_uri(cmd_parms *cmd, void *dv, const char *arg)
+{
+    return set_local_path(cmd, arg, 1,
+                          &((cognito_dir_conf *)dv)->redirect_uri);
+}
+
+static const char *set_logout_uri(cmd_parms *cmd, void *dv, const char *arg)
+{
+    return set_local_path(cmd, arg, 0, &((cognito_dir_conf *)dv)->logout_uri);
+}
+
+static const char *add_post_logout(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    const char *v = NULL;
+    const char *err = set_local_path(cmd, arg, 1, &v);
+
+    if (err) {
+        return err;
+    }
+    if (!d->post_logout) {
+        d->post_logout = apr_array_make(cmd->pool, 2, sizeof(const char *));
+    }
+    APR_ARRAY_PUSH(d->post_logout, const char *) = v;
+    return NULL;
+}
+
+static const char *set_scope(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    d->scope = d->scope ? apr_pstrcat(cmd->pool, d->scope, " ", arg, NULL)
+                        : arg;
+    return NULL;
+}
+
+static const char *set_identity_provider(cmd_parms *cmd, void *dv,
+                                         const char *arg)
+{
+    ((cognito_dir_conf *)dv)->identity_provider = arg;
+    return NULL;
+}
+
+static const char *add_passphrase(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    const char *secret;
+    const char *err = resolve_secret(cmd, arg, &secret);
+
+    if (err) {
+        return err;
+    }
+    if (strlen(secret) < 16) {
+        return apr_psprintf(cmd->pool, "%s: use at least 16 characters",
+                            cmd->cmd->name);
+    }
+    if (!d->sealer) {
+        d->sealer = cg_sealer_make(cmd->pool);
+    }
+    cg_sealer_add_passphrase(d->sealer, secret);
+    return NULL;
+}
+
+static const char *set_session_int(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    if (cmd->info) {
+        return parse_int(cmd, arg, 0, 30 * 86400, &d->session_idle);
+    }
+    return parse_int(cmd, arg, 60, 366 * 86400, &d->session_max_age);
+}
+
+static const char *set_cookie_name(cmd_parms *cmd, void *dv, const char *arg)
+{
+    const char *c;
+    for (c = arg; *c; c++) {
+        if (!apr_isalnum(*c) && *c != '_' && *c != '-') {
+            return apr_psprintf(cmd->pool, "%s: '%s' may only hold letters, "
+                                "digits, '-' and '_'", cmd->cmd->name, arg);
+        }
+    }
+    if (!*arg) {
+        return "CognitoCookieName: empty name";
+    }
+    ((cognito_dir_conf *)dv)->cookie_name = arg;
+    return NULL;
+}
+
+static const char *set_cookie_attr(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    const char *c;
+
+    for (c = arg; *c; c++) {
+        if (*c == ';' || *c == ',' || !apr_isgraph(*c)) {
+            return apr_psprintf(cmd->pool, "%s: invalid value '%s'",
+                                cmd->cmd->name, arg);
+        }
+    }
+    if (cmd->info) {
+        d->cookie_domain = arg;
+    }
+    else {
+        if (arg[0] != '/') {
+            return "CognitoCookiePath must start with /";
+        }
+        d->cookie_path = arg;
+    }
+    return NULL;
+}
+
+static const char *set_same_site(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+
+    if (!strcasecmp(arg, "Lax")) d->cookie_same_site = "Lax";
+    else if (!strcasecmp(arg, "Strict")) d->cookie_same_site = "Strict";
+    else if (!strcasecmp(arg, "None")) d->cookie_same_site = "None";
+    else {
+        return "CognitoCookieSameSite: Lax, Strict or None";
+    }
+    return NULL;
+}
+
+static const char *set_dir_flag(cmd_parms *cmd, void *dv, int on)
+{
+    cognito_dir_conf *d = dv;
+    if (cmd->info) {
+        d->pass_access_token = on;
+    }
+    else {
+        d->cookie_secure = on;
+    }
+    return NULL;
+}
+
+static const char *set_unauth_action(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+
+    if (!strcasecmp(arg, "login")) d->unauth_action = COGNITO_UNAUTH_LOGIN;
+    else if (!strcmp(arg, "401")) d->unauth_action = COGNITO_UNAUTH_401;
+    else if (!strcasecmp(arg, "pass")) d->unauth_action = COGNITO_UNAUTH_PASS;
+    else {
+        return "CognitoUnauthAction: login, 401 or pass";
+    }
+    return NULL;
+}
+
+static const char *set_session_store(cmd_parms *cmd, void *dv,
+                                     const char *arg)
+{
+    cognito_dir_conf *d = dv;
+
+    if (!strcasecmp(arg, "cookie")) d->session_store = COGNITO_STORE_COOKIE;
+    else if (!strcasecmp(arg, "cache")) d->session_store = COGNITO_STORE_CACHE;
+    else {
+        return "CognitoSessionStore: cookie or cache";
+    }
+    return NULL;
+}
+
+/* ---- Basic and identity pool ---- */
+
+static const char *set_endpoint(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+    const char *why = cg_url_problem(arg);
+
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' %s", cmd->cmd->name, arg, why);
+    }
+    if (cmd->info) {
+        d->identity_endpoint = arg;
+    }
+    else {
+        d->idp_endpoint = arg;
+    }
+    return NULL;
+}
+
+static const char *set_basic_cache_time(cmd_parms *cmd, void *dv,
+                                        const char *arg)
+{
+    return parse_int(cmd, arg, 0, 86400,
+                     &((cognito_dir_conf *)dv)->basic_cache_time);
+}
+
+static const char *set_identity_pool(cmd_parms *cmd, void *dv,
+                                     const char *arg)
+{
+    const char *why = cg_identity_pool_problem(arg);
+    if (why) {
+        return apr_psprintf(cmd->pool, "%s: '%s' is not an identity pool id "
+                            "(%s)", cmd->cmd->name, arg, why);
+    }
+    ((cognito_dir_conf *)dv)->identity_pool = arg;
+    return NULL;
+}
+
+static const char *set_pass_aws(cmd_parms *cmd, void *dv, const char *arg)
+{
+    cognito_dir_conf *d = dv;
+
+    if (!strcasecmp(arg, "On")) d->pass_aws = COGNITO_AWS_ENV;
+    else if (!strcasecmp(arg, "Off")) d->pass_aws = 0;
+    else if (!strcasecmp(arg, "Headers"))
+        d->pass_aws = COGNITO_AWS_ENV | COGNITO_AWS_HEADERS;
+    else {
+        return "CognitoPassAwsCredentials: On, Off or Headers";
+    }
+    return NULL;
+}
+
 /* ---- server-wide settings ---- */
 
 static const char *main_server_only(cmd_parms *cmd)
@@ -420,6 +745,52 @@ const command_rec cognito_cmds[] = {
                  "Remember verified tokens to skip repeated RSA work"),
     AP_INIT_TAKE1("CognitoTokenCacheSize", set_server_int, (void *)2,
                   RSRC_CONF, "Most tokens remembered per process"),
+    AP_INIT_TAKE1("CognitoDomain", set_domain, NULL, DIR_POOL,
+                  "Hosted UI (or custom) domain, https://..."),
+    AP_INIT_TAKE1("CognitoClientSecret", set_client_secret, NULL, DIR_POOL,
+                  "App client secret: literal, file:/path or env:NAME"),
+    AP_INIT_TAKE1("CognitoRedirectURI", set_redirect_uri, NULL, DIR_POOL,
+                  "Callback path the module handles after login"),
+    AP_INIT_TAKE1("CognitoLogoutURI", set_logout_uri, NULL, DIR_POOL,
+                  "Path the module handles to log out"),
+    AP_INIT_ITERATE("CognitoPostLogoutURI", add_post_logout, NULL, DIR_POOL,
+                    "Where logout ends (registered with Cognito)"),
+    AP_INIT_ITERATE("CognitoScope", set_scope, NULL, DIR_POOL,
+                    "Scopes requested at login"),
+    AP_INIT_TAKE1("CognitoIdentityProvider", set_identity_provider, NULL,
+                  DIR_POOL, "Federated identity provider to log in with"),
+    AP_INIT_ITERATE("CognitoSessionPassphrase", add_passphrase, NULL,
+                    DIR_POOL, "Passphrase(s) sealing sessions; first seals"),
+    AP_INIT_TAKE1("CognitoSessionMaxAge", set_session_int, NULL, DIR_POOL,
+                  "Longest session, seconds"),
+    AP_INIT_TAKE1("CognitoSessionInactivityTimeout", set_session_int,
+                  (void *)1, DIR_POOL, "Idle time that ends a session"),
+    AP_INIT_TAKE1("CognitoCookieName", set_cookie_name, NULL, DIR_POOL,
+                  "Session cookie name"),
+    AP_INIT_TAKE1("CognitoCookiePath", set_cookie_attr, NULL, DIR_POOL,
+                  "Session cookie Path"),
+    AP_INIT_TAKE1("CognitoCookieDomain", set_cookie_attr, (void *)1, DIR_POOL,
+                  "Session cookie Domain"),
+    AP_INIT_TAKE1("CognitoCookieSameSite", set_same_site, NULL, DIR_POOL,
+                  "Lax, Strict or None"),
+    AP_INIT_FLAG("CognitoCookieSecure", set_dir_flag, NULL, DIR_POOL,
+                 "Mark cookies Secure (default On)"),
+    AP_INIT_FLAG("CognitoPassAccessToken", set_dir_flag, (void *)1, DIR_AUTH,
+                 "Give the backend the session's access token"),
+    AP_INIT_TAKE1("CognitoUnauthAction", set_unauth_action, NULL, DIR_AUTH,
+                  "Without credentials: login, 401 or pass"),
+    AP_INIT_TAKE1("CognitoSessionStore", set_session_store, NULL, DIR_POOL,
+                  "Keep sessions in the cookie or in the shared cache"),
+    AP_INIT_TAKE1("CognitoIdpEndpoint", set_endpoint, NULL, DIR_POOL,
+                  "User pool API URL (InitiateAuth) override"),
+    AP_INIT_TAKE1("CognitoBasicCacheTime", set_basic_cache_time, NULL,
+                  DIR_POOL, "Seconds a successful Basic login is reused"),
+    AP_INIT_TAKE1("CognitoIdentityPoolId", set_identity_pool, NULL, DIR_POOL,
+                  "Identity pool for temporary AWS credentials"),
+    AP_INIT_TAKE1("CognitoIdentityEndpoint", set_endpoint, (void *)1,
+                  DIR_POOL, "Identity pool API URL override"),
+    AP_INIT_TAKE1("CognitoPassAwsCredentials", set_pass_aws, NULL, DIR_AUTH,
+                  "Give the backend AWS credentials: Off, On or Headers"),
     { NULL }
 };
 
@@ -443,6 +814,13 @@ static int check_section(server_rec *s, apr_pool_t *ptemp,
     cognito_dir_conf *m = raw == base ? base
                           : cognito_merge_dir_conf(ptemp, base, raw);
 
+    if (cognito_login_enabled(m) && !m->sealer) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "browser login is configured for %s (CognitoDomain or "
+                     "CognitoUnauthAction login) but no "
+                     "CognitoSessionPassphrase is set", raw->section);
+        return 0;
+    }
     if (m->client_ids && !m->issuer) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
                      "CognitoClientId is set for %s but no CognitoUserPoolId "

@@ -66,6 +66,23 @@ int cognito_fixups(request_rec *r)
     }
     d = ap_get_module_config(r->per_dir_config, &auth_cognito_module);
     mode = cognito_pass_claims_as(d);
+    if (ctx->access_token && d->pass_access_token == 1
+        && ctx->source && strcmp(ctx->source, "bearer") != 0) {
+        /* Opt-in: apps that call other APIs on the user's behalf. */
+        if (mode & COGNITO_PASS_HEADERS) {
+            apr_table_setn(r->headers_in, cg_mirror_header_name(
+                r->pool, apr_pstrcat(r->pool, cognito_claim_prefix(d),
+                                     "ACCESS_TOKEN", NULL)),
+                ctx->access_token);
+        }
+        apr_table_setn(r->subprocess_env,
+                       apr_pstrcat(r->pool, cognito_claim_prefix(d),
+                                   "ACCESS_TOKEN", NULL), ctx->access_token);
+    }
+    i = cognito_aws_fixups(r, d, ctx);
+    if (i != DECLINED) {
+        return i;
+    }
     if (!mode) {
         return DECLINED;
     }

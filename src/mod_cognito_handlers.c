@@ -43,11 +43,24 @@ static int userinfo(request_rec *r)
 
 int cognito_handler(request_rec *r)
 {
+    cognito_dir_conf *d = ap_get_module_config(r->per_dir_config,
+                                               &auth_cognito_module);
+    int rc;
+
+    /* Login callback and logout paths outside AuthType Cognito sections:
+     * authentication did not see them, so answer them here. */
+    rc = cognito_login_endpoint(r, d);
+    if (rc != DECLINED) {
+        return rc;
+    }
     if (!r->handler) {
         return DECLINED;
     }
     if (!strcmp(r->handler, "cognito-userinfo")) {
         return userinfo(r);
+    }
+    if (!strcmp(r->handler, "cognito-aws-credentials")) {
+        return cognito_aws_handler(r);
     }
     return DECLINED;
 }

@@ -26,6 +26,7 @@ const char *cg_error_description(cg_err_code_e code)
     case CG_ERR_CLIENT:           return "token not issued for this client";
     case CG_ERR_NONCE:            return "nonce mismatch";
     case CG_ERR_MISSING_CLAIM:    return "required claim missing";
+    case CG_ERR_REJECTED:         return "rejected by the identity provider";
     case CG_ERR_KEYS_UNAVAILABLE: return "signing keys unavailable";
     case CG_ERR_UPSTREAM:         return "identity provider unavailable";
     case CG_ERR_INTERNAL:         return "internal error";

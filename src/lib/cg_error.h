@@ -29,6 +29,8 @@ typedef enum {
     CG_ERR_CLIENT,          /* aud / client_id not an accepted app client */
     CG_ERR_NONCE,
     CG_ERR_MISSING_CLAIM,
+    CG_ERR_REJECTED,        /* the identity provider said no (invalid_grant,
+                             * NotAuthorizedException, ...) */
     /* Not the client's fault: 503. */
     CG_ERR_KEYS_UNAVAILABLE,/* no JWKS could be had at all */
     CG_ERR_UPSTREAM,        /* an upstream call failed (network, 5xx) */
