@@ -89,7 +89,8 @@ char *cg_json_scalar_text(apr_pool_t *p, json_t *v)
         return apr_pstrdup(p, json_string_value(v));
     }
     if (json_is_integer(v)) {
-        return apr_psprintf(p, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+        return apr_psprintf(p, "%" APR_INT64_T_FMT,
+                            (apr_int64_t)json_integer_value(v));
     }
     if (json_is_true(v)) return "true";
     if (json_is_false(v)) return "false";

@@ -170,7 +170,10 @@ ScriptAlias /cgi-bin/ "{cgi}/"
         self.log_offset = 0
         self.proc = subprocess.Popen(
             [APACHE2, "-f", self.conf_file, "-DFOREGROUND"],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            # httpd signals its whole process group on shutdown; keep that
+            # from reaching pytest.
+            start_new_session=True)
         deadline = time.time() + timeout
         while time.time() < deadline:
             if self.proc.poll() is not None:

@@ -17,17 +17,21 @@ REPLICA = os.path.join(REPO, "httpd-conf", "examples", "replica.cgi")
 
 SITE = """
 SetEnvIf Request_URI "^/t/([a-z]+)/" TENANT=$1
+# Server-wide defaults: sections and .htaccess files below refine them.
+{pool}
+CognitoTokenUse any
 <Location />
     AuthType Cognito
     AuthName "site"
-    {pool}
-    CognitoTokenUse any
 </Location>
 <Location /public>
     # Plays the separate backend behind ProxyPass: it must see the claim
     # headers the front end adds, so it does not scrub them itself.
     Require all granted
     CognitoScrubRequestHeaders Off
+</Location>
+<Location /pubproxy>
+    Require all granted
 </Location>
 <Location /valid>
     Require valid-user
@@ -145,7 +149,8 @@ def status(site, path, token):
     ("/grp/env", dict(username="alice"), dict(username="bob")),
     ("/grp2/env", dict(username="bob"), dict(username="carol")),
     ("/scope/env", dict(scope="openid api/write"), dict(scope="openid api/writer")),
-    ("/claim/env", dict(username="alice"), dict(username="bob")),
+    ("/claim/env", dict(token_use="id", username="alice"),
+     dict(token_use="id", username="bob")),
     ("/bool/env", dict(token_use="id"),
      dict(token_use="id", claims={"email_verified": False})),
     ("/client/env", dict(m2m=True), dict()),
