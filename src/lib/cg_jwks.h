@@ -30,7 +30,8 @@ typedef struct {
 } cg_keyset_t;
 
 /* Largest JWKS document we accept; Cognito's is about 1 KB. */
-#define CG_JWKS_MAX_SIZE (256 * 1024)
+/* Kept under the 64 KB records the shared cache reads back. */
+#define CG_JWKS_MAX_SIZE (60 * 1024)
 
 cg_err_code_e cg_keyset_parse(apr_pool_t *p, const char *json, apr_size_t len,
                               const cg_log_t *log, cg_keyset_t **out,

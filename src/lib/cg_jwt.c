@@ -119,6 +119,9 @@ static cg_err_code_e check_claim_types(apr_pool_t *p, json_t *claims,
     return CG_OK;
 }
 
+static cg_err_code_e check_header(const cg_jwt_t *jwt, apr_pool_t *p,
+                                  cg_error_t *err);
+
 cg_err_code_e cg_jwt_parse(apr_pool_t *p, const char *token, apr_size_t len,
                            apr_size_t max_size, cg_jwt_t **out,
                            cg_error_t *err)
@@ -184,6 +187,12 @@ cg_err_code_e cg_jwt_parse(apr_pool_t *p, const char *token, apr_size_t len,
     }
     jwt->kid = v ? json_string_value(v) : NULL;
 
+    /* Step 3 before step 4: a token with a bad algorithm is refused for
+     * that, whatever its claims look like. */
+    rc = check_header(jwt, p, err);
+    if (rc != CG_OK) {
+        return rc;
+    }
     rc = check_claim_types(p, jwt->claims, err);
     if (rc != CG_OK) {
         return rc;
@@ -265,7 +274,8 @@ cg_err_code_e cg_jwt_check_times(const cg_jwt_t *jwt, int clock_skew,
     if (!exp) {
         return cg_error_set(err, p, CG_ERR_MISSING_CLAIM, "no exp claim");
     }
-    if (t > json_number_value(exp) + skew) {
+    /* RFC 7519: not accepted on or after exp (plus the skew). */
+    if (t >= json_number_value(exp) + skew) {
         return cg_error_set(err, p, CG_ERR_EXPIRED, "expired %.0fs ago",
                             floor(t - json_number_value(exp)));
     }
@@ -390,8 +400,6 @@ cg_err_code_e cg_jwt_validate(apr_pool_t *p, const char *token, apr_size_t len,
 
     *out = NULL;
     rc = cg_jwt_parse(p, token, len, policy->max_size, &jwt, err);
-    if (rc != CG_OK) return rc;
-    rc = check_header(jwt, p, err);
     if (rc != CG_OK) return rc;
     /* Issuer before keys: a token from another pool must never make us
      * fetch anything. */

@@ -42,23 +42,17 @@ char *cg_mirror_join(apr_pool_t *p, json_t *array, const char *delimiter)
         const char *s;
         char *esc, *o;
 
-        /* Escape only when needed, so the common case copies nothing. */
-        if (strchr(text, '\\') || (dlen && strstr(text, delimiter))) {
+        /* Escape only when needed, so the common case copies nothing.
+         * Escaping every occurrence of the delimiter's first character
+         * (not just whole delimiters) keeps joins unambiguous even for
+         * delimiters that overlap themselves, like "::". */
+        if (strchr(text, '\\') || (dlen && strchr(text, delimiter[0]))) {
             o = esc = apr_palloc(p, strlen(text) * 2 + 1);
-            for (s = text; *s;) {
-                if (*s == '\\') {
+            for (s = text; *s; s++) {
+                if (*s == '\\' || (dlen && *s == delimiter[0])) {
                     *o++ = '\\';
-                    *o++ = *s++;
                 }
-                else if (dlen && !strncmp(s, delimiter, dlen)) {
-                    *o++ = '\\';
-                    memcpy(o, s, dlen);
-                    o += dlen;
-                    s += dlen;
-                }
-                else {
-                    *o++ = *s++;
-                }
+                *o++ = *s;
             }
             *o = '\0';
             text = esc;
@@ -102,24 +96,33 @@ char *cg_mirror_header_name(apr_pool_t *p, const char *var_name)
     return out;
 }
 
+/* HTTP strips spaces at either end of a header value, so those are
+ * encoded too. */
+static int needs_escape(const unsigned char *s, const unsigned char *start,
+                        apr_size_t len)
+{
+    return *s < 0x20 || *s >= 0x7f || *s == '%'
+           || (*s == ' ' && (s == start || s == start + len - 1));
+}
+
 char *cg_mirror_header_value(apr_pool_t *p, const char *value)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *s;
-    size_t extra = 0;
+    const unsigned char *s, *start = (const unsigned char *)value;
+    apr_size_t len = strlen(value), extra = 0;
     char *out, *o;
 
-    for (s = (const unsigned char *)value; *s; s++) {
-        if (*s < 0x20 || *s >= 0x7f || *s == '%') {
+    for (s = start; *s; s++) {
+        if (needs_escape(s, start, len)) {
             extra += 2;
         }
     }
     if (!extra) {
         return (char *)value;
     }
-    o = out = apr_palloc(p, strlen(value) + extra + 1);
-    for (s = (const unsigned char *)value; *s; s++) {
-        if (*s < 0x20 || *s >= 0x7f || *s == '%') {
+    o = out = apr_palloc(p, len + extra + 1);
+    for (s = start; *s; s++) {
+        if (needs_escape(s, start, len)) {
             *o++ = '%';
             *o++ = hex[*s >> 4];
             *o++ = hex[*s & 15];

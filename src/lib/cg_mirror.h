@@ -13,7 +13,9 @@
  *
  * Values: strings as they are; numbers, booleans by their JSON text; null
  * as ""; objects as compact JSON; arrays joined with the delimiter, where
- * an element's own backslashes become "\\" and its delimiters "\<delim>".
+ * inside an element every backslash and every occurrence of the
+ * delimiter's first character is preceded by a backslash, so splitting at
+ * unescaped delimiters gives the elements back.
  *
  * COGNITO_CLAIMS_SHA256 hashes the claims that describe the user, i.e.
  * everything except the per-token ones (iat, exp, auth_time, jti,
@@ -25,7 +27,8 @@
  * capitalised (COGNITO_CLAIM_CUSTOM_TENANT -> Cognito-Claim-Custom-Tenant),
  * because proxies drop header names with underscores.  Header values are
  * made safe and stay lossless: printable ASCII passes except '%', which
- * like every control character (CR, LF, TAB, NUL...) and every non-ASCII
+ * like every control character (CR, LF, TAB, NUL...), a space at either
+ * end (HTTP would strip it) and every non-ASCII
  * byte becomes %XX (UTF-8 bytes, uppercase hex), so the backend decodes every
  * header value with one percent-decode.
  */

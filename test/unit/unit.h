@@ -182,12 +182,14 @@ int ut_log_count(const ut_log_t *l, int level, const char *substr);
 /* ---- assertions ---- */
 
 const char *ut_code_name(cg_err_code_e c);
+/* err->detail, or "-". */
+const char *ut_detail(const cg_error_t *err);
 
 #define ut_assert_code(got, want, errp) do {                                \
         cg_err_code_e ut_g_ = (got), ut_w_ = (want);                        \
         ck_assert_msg(ut_g_ == ut_w_, "got %s, want %s (detail: %s)",       \
                       ut_code_name(ut_g_), ut_code_name(ut_w_),             \
-                      (errp) && (errp)->detail ? (errp)->detail : "-");     \
+                      ut_detail(errp));                                     \
     } while (0)
 
 /* ---- suites ---- */

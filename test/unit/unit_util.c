@@ -545,6 +545,11 @@ int ut_log_count(const ut_log_t *l, int level, const char *substr)
 
 /* ---- names ---- */
 
+const char *ut_detail(const cg_error_t *err)
+{
+    return err && err->detail ? err->detail : "-";
+}
+
 const char *ut_code_name(cg_err_code_e c)
 {
     switch (c) {

@@ -1,0 +1,729 @@
+/*
+ * test_keystore.c: the fetch rules of cg_keystore.h against a fake HTTP
+ * client and a fake cross-process store.  Time is whatever `now` we pass.
+ */
+#include "unit.h"
+
+#define T0 ((apr_int64_t)1700000000)
+#define REFRESH 3600
+#define WINDOW 10
+
+static ut_log_t *lg;
+static cg_error_t err;
+static const char *jwks_ab, *jwks_bc, *jwks_a;
+
+static void ks_setup(void)
+{
+    lg = ut_log(ut_pool);
+    memset(&err, 0, sizeof(err));
+    jwks_a = ut_jwks(ut_pool, UT_MASK(UT_KEY_A));
+    jwks_ab = ut_jwks(ut_pool, UT_MASK(UT_KEY_A) | UT_MASK(UT_KEY_B));
+    jwks_bc = ut_jwks(ut_pool, UT_MASK(UT_KEY_B) | UT_MASK(UT_KEY_C));
+}
+
+static const char *kid(int k)
+{
+    return ut_keys[k].kid;
+}
+
+/* One lookup; the hold is released at once. */
+static cg_err_code_e lookup_url(cg_keystore_t *ks, const char *url,
+                                const char *k, apr_int64_t now)
+{
+    const cg_key_t *key = (const cg_key_t *)&err;
+    void *hold = &err;
+    cg_err_code_e rc;
+
+    memset(&err, 0, sizeof(err));
+    rc = cg_keystore_lookup(ks, url, k, now, &lg->log, ut_pool, &key, &hold,
+                            &err);
+    if (rc == CG_OK) {
+        ck_assert_ptr_nonnull(key);
+        ck_assert_ptr_nonnull(hold);
+        ck_assert_str_eq(key->kid, k);
+        cg_keystore_release(ks, hold);
+    }
+    else {
+        ck_assert_ptr_null(key);
+        ck_assert_ptr_null(hold);
+        ck_assert_int_eq(err.code, rc);
+        ck_assert_ptr_nonnull(err.detail);
+    }
+    return rc;
+}
+
+static cg_err_code_e lookup(cg_keystore_t *ks, const char *k, apr_int64_t now)
+{
+    return lookup_url(ks, UT_JWKS_URL, k, now);
+}
+
+static cg_keystore_stats_t stats(cg_keystore_t *ks)
+{
+    cg_keystore_stats_t st;
+    memset(&st, 0xff, sizeof(st));
+    cg_keystore_get_stats(ks, &st);
+    return st;
+}
+
+static int failures_logged(void)
+{
+    return ut_log_count(lg, -1, "JWKS fetch failed");
+}
+
+/* ------------------------------------------------------------ fetching */
+
+START_TEST(first_lookup_fetches_once)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+
+    ck_assert_uint_eq(stats(ks).fetches, 0);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    ck_assert_str_eq(h->last_url, UT_JWKS_URL);
+    ck_assert_str_eq(h->last_method, "GET");
+    /* Known kids, fresh keys: answered from memory. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + 1), CG_OK, &err);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + REFRESH - 1), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    ck_assert_uint_eq(stats(ks).fetches, 1);
+    ck_assert_uint_eq(stats(ks).fetch_failures, 0);
+    ck_assert_uint_eq(stats(ks).adopted, 0);
+    ck_assert_int_eq(ut_log_count(lg, CG_LOG_INFO, "JWKS fetched"), 1);
+    ck_assert_int_eq(failures_logged(), 0);
+}
+END_TEST
+
+START_TEST(urls_are_independent)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    const char *other = "https://cognito-idp.eu-west-1.amazonaws.com/"
+                        "eu-west-1_Other/.well-known/jwks.json";
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    ut_assert_code(lookup_url(ks, other, kid(UT_KEY_A), T0 + 1), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ck_assert_str_eq(h->last_url, other);
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + 2), CG_OK, &err);
+    ut_assert_code(lookup_url(ks, other, kid(UT_KEY_B), T0 + 2), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+}
+END_TEST
+
+START_TEST(unknown_kid_refetches_once_and_finds_rotated_key)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    /* Cognito rotates: A out, C in. */
+    h->body = jwks_bc;
+    ut_assert_code(lookup(ks, kid(UT_KEY_C), T0 + WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    /* A is gone now; within the window that costs no fetch. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + WINDOW + 1),
+                   CG_ERR_KID_UNKNOWN, &err);
+    ut_assert_code(lookup(ks, kid(UT_KEY_C), T0 + WINDOW + 2), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    /* An unknown kid after the window: exactly one refetch, then the
+     * verdict. */
+    ut_assert_code(lookup(ks, "never-heard-of-it", T0 + 3 * WINDOW),
+                   CG_ERR_KID_UNKNOWN, &err);
+    ck_assert_int_eq(h->calls, 3);
+    ck_assert(!cg_error_is_server_side(err.code));
+}
+END_TEST
+
+START_TEST(flood_of_unknown_kids_costs_one_fetch_per_window)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    int i;
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    /* Right after a fetch, made-up kids fetch nothing. */
+    for (i = 0; i < 100; i++) {
+        ut_assert_code(lookup(ks, apr_psprintf(ut_pool, "fake-%d", i),
+                              T0 + 1 + i / 20), CG_ERR_KID_UNKNOWN, &err);
+    }
+    ck_assert_int_eq(h->calls, 1);
+    /* Once the window has passed, 100 made-up kids in it: one fetch. */
+    for (i = 0; i < 100; i++) {
+        ut_assert_code(lookup(ks, apr_psprintf(ut_pool, "fake-%d", i),
+                              T0 + 2 * WINDOW + i / 20), CG_ERR_KID_UNKNOWN,
+                       &err);
+        /* Real kids keep working during the flood. */
+        ut_assert_code(lookup(ks, kid(i % 2 ? UT_KEY_A : UT_KEY_B),
+                              T0 + 2 * WINDOW + i / 20), CG_OK, &err);
+    }
+    ck_assert_int_eq(h->calls, 2);
+    /* The next window allows the next fetch. */
+    ut_assert_code(lookup(ks, "fake-x", T0 + 3 * WINDOW), CG_ERR_KID_UNKNOWN,
+                   &err);
+    ck_assert_int_eq(h->calls, 3);
+    ck_assert_uint_eq(stats(ks).fetches, 3);
+}
+END_TEST
+
+START_TEST(refresh_interval)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    cg_keystore_t *lazy = ut_keystore(ut_pool, h, 0, WINDOW, NULL);
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + REFRESH - 1), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    h->body = jwks_bc;
+    /* Old keys: a known kid refreshes them. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + REFRESH), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + REFRESH + 1),
+                   CG_ERR_KID_UNKNOWN, &err);
+
+    /* refresh_interval 0: only an unknown kid makes a fetch. */
+    h->body = jwks_ab;
+    ut_assert_code(lookup(lazy, kid(UT_KEY_A), T0), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 3);
+    ut_assert_code(lookup(lazy, kid(UT_KEY_A), T0 + 100 * REFRESH), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 3);
+}
+END_TEST
+
+START_TEST(stale_if_error_logged_once_per_window)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    apr_int64_t t = T0 + REFRESH;
+    int i;
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    h->fail = 1;
+    /* Keys too old, upstream down: the old keys keep working. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), t), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ck_assert_int_eq(failures_logged(), 1);
+    ck_assert_int_eq(ut_log_count(lg, CG_LOG_WARNING, "keeping"), 1);
+    ck_assert_int_eq(ut_log_count(lg, -1, "connection refused"), 1);
+    /* Many lookups in the same window: no fetch, no further log line. */
+    for (i = 0; i < 50; i++) {
+        ut_assert_code(lookup(ks, kid(i % 2 ? UT_KEY_A : UT_KEY_B),
+                              t + i / 5), CG_OK, &err);
+    }
+    ck_assert_int_eq(h->calls, 2);
+    ck_assert_int_eq(failures_logged(), 1);
+    ck_assert_int_eq(ut_log_count(lg, CG_LOG_ERR, NULL), 0);
+    /* Next window: one more attempt, one more line. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), t + WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 3);
+    ck_assert_int_eq(failures_logged(), 2);
+    ck_assert_uint_eq(stats(ks).fetch_failures, 2);
+    /* Upstream back: fresh keys, and quiet again. */
+    h->fail = 0;
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), t + 2 * WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 4);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), t + 2 * WINDOW + 1), CG_OK, &err);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), t + 3 * WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 4);
+    ck_assert_int_eq(failures_logged(), 2);
+}
+END_TEST
+
+START_TEST(no_keys_and_upstream_down)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+
+    h->fail = 1;
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    /* A 503 (our side), not a token error, with the reason for the log. */
+    ck_assert(cg_error_is_server_side(err.code));
+    ck_assert_msg(strstr(err.detail, "connection refused") != NULL, "%s",
+                  err.detail);
+    ck_assert_int_eq(ut_log_count(lg, CG_LOG_ERR, "JWKS fetch failed"), 1);
+    /* Within the window: no new attempt, still unavailable. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + 1), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    ck_assert_int_eq(h->calls, 1);
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + WINDOW),
+                   CG_ERR_KEYS_UNAVAILABLE, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ck_assert_int_eq(failures_logged(), 2);
+    h->fail = 0;
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + 2 * WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 3);
+}
+END_TEST
+
+START_TEST(bad_statuses_are_failures)
+{
+    static const struct { int status; const char *body; } bad[] = {
+        { 500, NULL },      /* NULL: a good JWKS, but with a 500 */
+        { 503, "" },
+        { 404, "{\"message\":\"not found\"}" },
+        { 302, "" },
+        { 204, NULL },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        const char *body = bad[i].body ? bad[i].body : jwks_ab;
+        ut_http_t *h = ut_http(ut_pool, bad[i].status, body);
+        cg_keystore_t *fresh = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+        cg_keystore_t *old;
+
+        /* Without keys from before: unavailable, and the log says why. */
+        ck_assert_msg(lookup(fresh, kid(UT_KEY_A), T0)
+                      == CG_ERR_KEYS_UNAVAILABLE, "case %d: %s", (int)i,
+                      ut_code_name(err.code));
+        ck_assert_uint_eq(stats(fresh).fetch_failures, 1);
+        ck_assert_int_eq(ut_log_count(lg, CG_LOG_ERR, apr_psprintf(
+            ut_pool, "HTTP %d", bad[i].status)), 1);
+
+        /* With keys from before: they stay. */
+        h = ut_http(ut_pool, 200, jwks_ab);
+        old = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+        ut_assert_code(lookup(old, kid(UT_KEY_A), T0), CG_OK, &err);
+        h->status = bad[i].status;
+        h->body = body;
+        ut_assert_code(lookup(old, kid(UT_KEY_B), T0 + REFRESH), CG_OK, &err);
+        ck_assert_int_eq(h->calls, 2);
+        ck_assert_uint_eq(stats(old).fetch_failures, 1);
+        /* ... and an unknown kid stays unknown. */
+        ut_assert_code(lookup(old, kid(UT_KEY_C), T0 + REFRESH + WINDOW),
+                       CG_ERR_KID_UNKNOWN, &err);
+    }
+}
+END_TEST
+
+/*
+ * A 200 whose body is no usable JWKS (a proxy's error page, a captive
+ * portal, a truncated answer, an empty set).  The failure must be logged
+ * with its reason.  (main() turns on glibc's M_PERTURB, so text read from
+ * freed memory shows up as garbage, not as the old words.)
+ */
+START_TEST(unusable_200_bodies_are_failures)
+{
+    static const struct { const char *body, *why; } bad[] = {
+        { "<html><body><h1>Service Unavailable</h1></body></html>",
+          "not valid JSON" },
+        { "", "not valid JSON" },
+        { "{\"keys\":[{\"kty\":\"RSA\",\"kid\":\"x\",\"n\":\"AQAB\"",
+          "not valid JSON" },
+        { "{\"keys\":[]}", "no usable" },
+        { "{\"jwks\":[]}", "no \"keys\"" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        ut_http_t *h = ut_http(ut_pool, 200, bad[i].body);
+        cg_keystore_t *fresh = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+        cg_keystore_t *old;
+        int logged = ut_log_count(lg, -1, bad[i].why);
+
+        ck_assert_msg(lookup(fresh, kid(UT_KEY_A), T0)
+                      == CG_ERR_KEYS_UNAVAILABLE, "case %d: %s", (int)i,
+                      ut_code_name(err.code));
+        ck_assert_uint_eq(stats(fresh).fetch_failures, 1);
+        ck_assert_msg(ut_log_count(lg, CG_LOG_ERR, bad[i].why) == logged + 1,
+                      "case %d: the log does not say \"%s\": %s", (int)i,
+                      bad[i].why, APR_ARRAY_IDX(lg->lines, lg->lines->nelts - 1,
+                                                const char *));
+        ck_assert_msg(strstr(err.detail, bad[i].why) != NULL,
+                      "case %d: detail %s", (int)i, err.detail);
+
+        h = ut_http(ut_pool, 200, jwks_ab);
+        old = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+        ut_assert_code(lookup(old, kid(UT_KEY_A), T0), CG_OK, &err);
+        h->body = bad[i].body;
+        ut_assert_code(lookup(old, kid(UT_KEY_B), T0 + REFRESH), CG_OK, &err);
+        ck_assert_int_eq(h->calls, 2);
+        ck_assert_uint_eq(stats(old).fetch_failures, 1);
+        ck_assert_int_eq(ut_log_count(lg, CG_LOG_WARNING, bad[i].why), 1);
+        ut_assert_code(lookup(old, kid(UT_KEY_C), T0 + REFRESH + WINDOW),
+                       CG_ERR_KID_UNKNOWN, &err);
+        ck_assert_int_eq(ut_log_count(lg, CG_LOG_WARNING, bad[i].why), 2);
+        /* Start the next case's warning count from zero. */
+        lg = ut_log(ut_pool);
+    }
+}
+END_TEST
+
+START_TEST(prefetch)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+
+    ut_assert_code(cg_keystore_prefetch(ks, UT_JWKS_URL, T0, &lg->log, ut_pool,
+                                        &err), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + 1), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    /* Prefetch is not rate-limited. */
+    ut_assert_code(cg_keystore_prefetch(ks, UT_JWKS_URL, T0 + 1, &lg->log,
+                                        ut_pool, &err), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    /* A failing prefetch keeps what we had. */
+    h->fail = 1;
+    ut_assert_code(cg_keystore_prefetch(ks, UT_JWKS_URL, T0 + 2, &lg->log,
+                                        ut_pool, &err), CG_OK, &err);
+    ut_assert_code(lookup(ks, kid(UT_KEY_B), T0 + 3), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 3);
+}
+END_TEST
+
+START_TEST(prefetch_failure_without_keys)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    cg_err_code_e rc;
+
+    h->fail = 1;
+    rc = cg_keystore_prefetch(ks, UT_JWKS_URL, T0, &lg->log, ut_pool, &err);
+    ck_assert_int_ne(rc, CG_OK);
+    ck_assert(cg_error_is_server_side(rc));
+    ck_assert_ptr_nonnull(err.detail);
+    ck_assert_int_eq(h->calls, 1);
+    /* The failed attempt counts for the window. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + 1), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    ck_assert_int_eq(h->calls, 1);
+    h->fail = 0;
+    h->status = 500;
+    rc = cg_keystore_prefetch(ks, UT_JWKS_URL, T0 + 2, NULL, ut_pool, NULL);
+    ck_assert_int_ne(rc, CG_OK);
+    h->status = 200;
+    ut_assert_code(cg_keystore_prefetch(ks, UT_JWKS_URL, T0 + 3, NULL, ut_pool,
+                                        NULL), CG_OK, &err);
+}
+END_TEST
+
+/* ------------------------------------------------------- shared store */
+
+START_TEST(second_process_adopts_the_first_fetch)
+{
+    ut_shared_t *sh = ut_shared(ut_pool);
+    ut_http_t *h1 = ut_http(ut_pool, 200, jwks_ab);
+    ut_http_t *h2 = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *p1 = ut_keystore(ut_pool, h1, REFRESH, WINDOW, sh);
+    cg_keystore_t *p2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, sh);
+    const char *rec;
+
+    ut_assert_code(lookup(p1, kid(UT_KEY_A), T0), CG_OK, &err);
+    ck_assert_int_eq(h1->calls, 1);
+    rec = ut_shared_value(sh, cg_keystore_record_key(ut_pool, UT_JWKS_URL));
+    ck_assert_ptr_nonnull(rec);
+    ck_assert_str_eq(rec, apr_psprintf(ut_pool, "cgjwks1 %" APR_INT64_T_FMT
+                                       " %" APR_INT64_T_FMT "\n%s", T0, T0,
+                                       jwks_ab));
+
+    ut_assert_code(lookup(p2, kid(UT_KEY_B), T0 + 1), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 0);
+    ck_assert_uint_eq(stats(p2).adopted, 1);
+    ck_assert_uint_eq(stats(p2).fetches, 0);
+    ut_assert_code(lookup(p2, kid(UT_KEY_A), T0 + 2), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 0);
+    ck_assert_int_eq(sh->locks, sh->unlocks);
+    ck_assert_int_eq(sh->depth, 0);
+    /* The first fetch took the cross-process lock. */
+    ck_assert_int_ge(sh->locks, 1);
+}
+END_TEST
+
+START_TEST(second_process_adopts_a_rotation)
+{
+    ut_shared_t *sh = ut_shared(ut_pool);
+    ut_http_t *h1 = ut_http(ut_pool, 200, jwks_ab);
+    ut_http_t *h2 = ut_http(ut_pool, 200, jwks_ab);   /* would not have C */
+    cg_keystore_t *p1 = ut_keystore(ut_pool, h1, REFRESH, WINDOW, sh);
+    cg_keystore_t *p2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, sh);
+
+    ut_assert_code(lookup(p1, kid(UT_KEY_A), T0), CG_OK, &err);
+    ut_assert_code(lookup(p2, kid(UT_KEY_A), T0), CG_OK, &err);
+    h1->body = jwks_bc;
+    ut_assert_code(lookup(p1, kid(UT_KEY_C), T0 + 2 * WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h1->calls, 2);
+    ut_assert_code(lookup(p2, kid(UT_KEY_C), T0 + 2 * WINDOW + 1), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 0);
+    ck_assert_uint_eq(stats(p2).adopted, 2);
+}
+END_TEST
+
+START_TEST(failed_attempt_rate_limits_the_other_process)
+{
+    ut_shared_t *sh = ut_shared(ut_pool);
+    ut_http_t *h1 = ut_http(ut_pool, 200, jwks_ab);
+    ut_http_t *h2 = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *p1 = ut_keystore(ut_pool, h1, REFRESH, WINDOW, sh);
+    cg_keystore_t *p2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, sh);
+    const char *rec;
+
+    h1->fail = 1;
+    ut_assert_code(lookup(p1, kid(UT_KEY_A), T0), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    rec = ut_shared_value(sh, cg_keystore_record_key(ut_pool, UT_JWKS_URL));
+    ck_assert_ptr_nonnull(rec);
+    ck_assert_str_eq(rec, apr_psprintf(ut_pool,
+                                       "cgjwks1 0 %" APR_INT64_T_FMT "\n",
+                                       T0));
+    /* The other process does not hammer the failing upstream too... */
+    ut_assert_code(lookup(p2, kid(UT_KEY_A), T0 + 1), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    ck_assert_int_eq(h2->calls, 0);
+    /* ... until the window has passed. */
+    ut_assert_code(lookup(p2, kid(UT_KEY_A), T0 + WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 1);
+    /* And then the first adopts the second's keys. */
+    ut_assert_code(lookup(p1, kid(UT_KEY_B), T0 + WINDOW + 1), CG_OK, &err);
+    ck_assert_int_eq(h1->calls, 1);
+    ck_assert_int_eq(sh->locks, sh->unlocks);
+}
+END_TEST
+
+typedef struct {
+    cg_keystore_t *ks;
+    apr_int64_t now;
+    cg_err_code_e rc;
+    int ran;
+} other_fetch_t;
+
+static void other_process_fetches(void *arg)
+{
+    other_fetch_t *o = arg;
+    o->ran = 1;
+    o->rc = cg_keystore_prefetch(o->ks, UT_JWKS_URL, o->now, NULL, ut_pool,
+                                 NULL);
+}
+
+START_TEST(waiting_for_the_lock_then_adopting)
+{
+    ut_shared_t *sh = ut_shared(ut_pool);
+    ut_http_t *h1 = ut_http(ut_pool, 200, jwks_ab);
+    ut_http_t *h2 = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *p1 = ut_keystore(ut_pool, h1, REFRESH, WINDOW, sh);
+    cg_keystore_t *p2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, sh);
+    other_fetch_t o = { p1, T0, CG_ERR_INTERNAL, 0 };
+
+    /* Process 2 needs keys; while it waits for the lock, process 1
+     * fetches.  Process 2 then uses that result instead of fetching. */
+    sh->on_lock = other_process_fetches;
+    sh->on_lock_arg = &o;
+    ut_assert_code(lookup(p2, kid(UT_KEY_A), T0), CG_OK, &err);
+    ck_assert(o.ran);
+    ut_assert_code(o.rc, CG_OK, &err);
+    ck_assert_int_eq(h1->calls, 1);
+    ck_assert_int_eq(h2->calls, 0);
+    ck_assert_uint_eq(stats(p2).adopted, 1);
+    ck_assert_int_eq(sh->locks, sh->unlocks);
+}
+END_TEST
+
+START_TEST(hand_written_and_corrupt_records)
+{
+    ut_shared_t *sh = ut_shared(ut_pool);
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, sh);
+    ut_shared_t *sh2 = ut_shared(ut_pool);
+    ut_http_t *h2 = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, sh2);
+    const char *rk = cg_keystore_record_key(ut_pool, UT_JWKS_URL);
+
+    ck_assert_ptr_nonnull(rk);
+    ck_assert_ptr_nonnull(strstr(rk, UT_JWKS_URL));
+    ck_assert_str_ne(rk, cg_keystore_record_key(ut_pool, UT_JWKS_URL "x"));
+    /* The documented record format, written by "another process". */
+    apr_hash_set(sh->data, rk, APR_HASH_KEY_STRING, apr_psprintf(
+        ut_pool, "cgjwks1 %" APR_INT64_T_FMT " %" APR_INT64_T_FMT "\n%s", T0,
+        T0, jwks_a));
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + 1), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 0);
+    ck_assert_uint_eq(stats(ks).adopted, 1);
+
+    /* A record we cannot read is ignored, not trusted. */
+    apr_hash_set(sh2->data, rk, APR_HASH_KEY_STRING, "garbage\n{\"keys\":[]}");
+    ut_assert_code(lookup(ks2, kid(UT_KEY_A), T0), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 1);
+    ck_assert_int_ge(ut_log_count(lg, CG_LOG_DEBUG, "unreadable"), 1);
+    ck_assert_uint_eq(stats(ks2).adopted, 0);
+}
+END_TEST
+
+/* -------------------------------------------------------- key lifetime */
+
+START_TEST(release_after_replacement_frees_the_old_set)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    const cg_key_t *key;
+    void *hold;
+    cjose_jwk_t *jwk;
+    cg_jwt_t *j;
+    const char *tok = ut_token(ut_pool, UT_KEY_A,
+                               ut_access_claims(ut_pool, UT_NOW));
+
+    ut_assert_code(cg_jwt_parse(ut_pool, tok, strlen(tok), 0, &j, &err), CG_OK,
+                   &err);
+
+    /* Not replaced: releasing our hold leaves the key alive (the store
+     * still has it).  Our own extra reference tells us. */
+    ut_assert_code(cg_keystore_lookup(ks, UT_JWKS_URL, kid(UT_KEY_A), T0,
+                                      &lg->log, ut_pool, &key, &hold, &err),
+                   CG_OK, &err);
+    jwk = cjose_jwk_retain(key->jwk, NULL);
+    cg_keystore_release(ks, hold);
+    ck_assert_msg(cjose_jwk_release(jwk), "the current key set was freed");
+
+    /* Held across a replacement: still usable, then freed on release. */
+    ut_assert_code(cg_keystore_lookup(ks, UT_JWKS_URL, kid(UT_KEY_A), T0 + 1,
+                                      &lg->log, ut_pool, &key, &hold, &err),
+                   CG_OK, &err);
+    jwk = cjose_jwk_retain(key->jwk, NULL);
+    h->body = jwks_bc;
+    ut_assert_code(lookup(ks, kid(UT_KEY_C), T0 + WINDOW), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ut_assert_code(cg_jwt_verify_signature(j, key, ut_pool, &err), CG_OK, &err);
+    cg_keystore_release(ks, hold);
+    ck_assert_msg(!cjose_jwk_release(jwk),
+                  "the replaced key set outlived its last hold");
+}
+END_TEST
+
+/*
+ * The key store lives in a pool (httpd's pconf, cleared on every graceful
+ * restart); destroying that pool must free the key sets it holds.
+ */
+START_TEST(destroying_the_pool_frees_the_current_set)
+{
+    apr_pool_t *sub;
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks;
+    const cg_key_t *key;
+    void *hold;
+    cjose_jwk_t *jwk;
+
+    apr_pool_create(&sub, ut_pool);
+    ks = ut_keystore(sub, h, REFRESH, WINDOW, NULL);
+    ut_assert_code(cg_keystore_lookup(ks, UT_JWKS_URL, kid(UT_KEY_A), T0,
+                                      &lg->log, ut_pool, &key, &hold, &err),
+                   CG_OK, &err);
+    jwk = cjose_jwk_retain(key->jwk, NULL);
+    cg_keystore_release(ks, hold);
+    apr_pool_destroy(sub);
+    ck_assert_msg(!cjose_jwk_release(jwk),
+                  "key set leaked when the key store's pool was destroyed");
+}
+END_TEST
+
+/* ------------------------------------------- validation through the store */
+
+typedef struct {
+    cg_keystore_t *ks;
+    apr_int64_t now;
+    const cg_log_t *log;
+} store_src_t;
+
+static cg_err_code_e store_lookup(void *baton, const char *k, apr_pool_t *p,
+                                  const cg_key_t **key, void **hold,
+                                  cg_error_t *e)
+{
+    store_src_t *s = baton;
+    return cg_keystore_lookup(s->ks, UT_JWKS_URL, k, s->now, s->log, p, key,
+                              hold, e);
+}
+
+static void store_release(void *baton, void *hold)
+{
+    store_src_t *s = baton;
+    cg_keystore_release(s->ks, hold);
+}
+
+START_TEST(validate_through_the_keystore)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    store_src_t s = { ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL), T0,
+                      &lg->log };
+    cg_key_source_t src = { store_lookup, store_release, &s };
+    cg_jwt_policy_t *pol = ut_policy(ut_pool, CG_TOKEN_USE_ANY);
+    cg_jwt_t *j;
+    json_t *evil = ut_own(ut_pool, json_deep_copy(ut_access_claims(ut_pool,
+                                                                   T0)));
+    const char *tok;
+
+    tok = ut_token(ut_pool, UT_KEY_A, ut_access_claims(ut_pool, T0));
+    ut_assert_code(cg_jwt_validate(ut_pool, tok, strlen(tok), pol, &src, T0,
+                                   &j, &err), CG_OK, &err);
+    tok = ut_token(ut_pool, UT_KEY_B, ut_id_claims(ut_pool, T0));
+    ut_assert_code(cg_jwt_validate(ut_pool, tok, strlen(tok), pol, &src, T0,
+                                   &j, &err), CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+    /* The attacker's kid: one refetch (after the window), then refused. */
+    s.now = T0 + WINDOW;
+    tok = ut_token(ut_pool, UT_KEY_C, ut_access_claims(ut_pool, T0));
+    ut_assert_code(cg_jwt_validate(ut_pool, tok, strlen(tok), pol, &src,
+                                   s.now, &j, &err), CG_ERR_KID_UNKNOWN, &err);
+    ck_assert_int_eq(h->calls, 2);
+    /* Another pool's token with a made-up kid fetches nothing at all. */
+    s.now = T0 + 3 * WINDOW;
+    json_object_set_new(evil, "iss", json_string("https://elsewhere"));
+    tok = ut_token_kid(ut_pool, UT_KEY_C, "made-up", evil);
+    ut_assert_code(cg_jwt_validate(ut_pool, tok, strlen(tok), pol, &src,
+                                   s.now, &j, &err), CG_ERR_ISSUER, &err);
+    ck_assert_int_eq(h->calls, 2);
+    /* Upstream down and no keys: a 503, not a 401. */
+    h->fail = 1;
+    s.ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    tok = ut_token(ut_pool, UT_KEY_A, ut_access_claims(ut_pool, T0));
+    ut_assert_code(cg_jwt_validate(ut_pool, tok, strlen(tok), pol, &src,
+                                   s.now, &j, &err), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    ck_assert(cg_error_is_server_side(err.code));
+}
+END_TEST
+
+Suite *ut_keystore_suite(void)
+{
+    Suite *s = suite_create("keystore");
+    TCase *tc;
+
+    tc = ut_tcase("fetching");
+    tcase_add_checked_fixture(tc, ks_setup, NULL);
+    tcase_add_test(tc, first_lookup_fetches_once);
+    tcase_add_test(tc, urls_are_independent);
+    tcase_add_test(tc, unknown_kid_refetches_once_and_finds_rotated_key);
+    tcase_add_test(tc, flood_of_unknown_kids_costs_one_fetch_per_window);
+    tcase_add_test(tc, refresh_interval);
+    tcase_add_test(tc, stale_if_error_logged_once_per_window);
+    tcase_add_test(tc, no_keys_and_upstream_down);
+    tcase_add_test(tc, bad_statuses_are_failures);
+    tcase_add_test(tc, prefetch);
+    tcase_add_test(tc, prefetch_failure_without_keys);
+    tcase_add_test(tc, validate_through_the_keystore);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("shared");
+    tcase_add_checked_fixture(tc, ks_setup, NULL);
+    tcase_add_test(tc, second_process_adopts_the_first_fetch);
+    tcase_add_test(tc, second_process_adopts_a_rotation);
+    tcase_add_test(tc, failed_attempt_rate_limits_the_other_process);
+    tcase_add_test(tc, waiting_for_the_lock_then_adopting);
+    tcase_add_test(tc, hand_written_and_corrupt_records);
+    suite_add_tcase(s, tc);
+
+    tc = ut_tcase("lifetime");
+    tcase_add_checked_fixture(tc, ks_setup, NULL);
+    tcase_add_test(tc, release_after_replacement_frees_the_old_set);
+    suite_add_tcase(s, tc);
+
+    /* Promises of the headers/docs that src/lib did not keep when these
+     * were written (each test's comment names the promise).  Tagged so a
+     * valgrind run can leave them out: CK_EXCLUDE_TAGS=regression. */
+    tc = ut_tcase("regressions");
+    tcase_set_tags(tc, "regression");
+    tcase_add_checked_fixture(tc, ks_setup, NULL);
+    tcase_add_test(tc, unusable_200_bodies_are_failures);
+    tcase_add_test(tc, destroying_the_pool_frees_the_current_set);
+    suite_add_tcase(s, tc);
+    return s;
+}
