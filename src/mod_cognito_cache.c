@@ -28,6 +28,11 @@ static apr_global_mutex_t *cache_mutex;
 static apr_global_mutex_t *fetch_mutex;
 static server_rec *cache_server;
 static const char *provider_label;
+/* Set in child_init.  A provider that needs no mutex of ours (memcache,
+ * redis) keeps a pool of connections in the instance; one the parent
+ * opened would be inherited by every child, which would then talk over
+ * the same socket at once.  So the parent leaves those providers alone. */
+static int in_child;
 
 const char *cognito_set_cache(cmd_parms *cmd, void *dv, const char *arg)
 {
@@ -84,7 +89,7 @@ int cognito_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 {
     cognito_server_conf *sc = ap_get_module_config(s->module_config,
                                                    &auth_cognito_module);
-    struct ap_socache_hints hints = { 48, 2048, 600 };
+    struct ap_socache_hints hints = { 72, 2048, 600 };
     const char *name = sc->cache_name ? sc->cache_name : "shmcb";
     const char *err;
     apr_status_t rv;
@@ -112,7 +117,9 @@ int cognito_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         provider = NULL;
         return HTTP_INTERNAL_SERVER_ERROR;
     }
-    rv = provider->init(instance, "mod_auth_cognito", &hints, s, pconf);
+    /* The socache API wants a namespace of at most 15 characters
+     * (memcache and redis prefix every key with it). */
+    rv = provider->init(instance, "cognito", &hints, s, pconf);
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, rv, s,
                      "CognitoCache %s: cannot initialise the cache", name);
@@ -142,6 +149,7 @@ int cognito_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 
 void cognito_cache_child_init(apr_pool_t *pchild, server_rec *s)
 {
+    in_child = 1;
     if (cache_mutex) {
         apr_global_mutex_child_init(&cache_mutex,
                                     apr_global_mutex_lockfile(cache_mutex),
@@ -157,6 +165,13 @@ void cognito_cache_child_init(apr_pool_t *pchild, server_rec *s)
 int cognito_cache_available(void)
 {
     return provider && instance;
+}
+
+/* Whether this process may talk to the cache now (see in_child). */
+static int usable(void)
+{
+    return provider && instance
+           && (in_child || (provider->flags & AP_SOCACHE_FLAG_NOTMPSAFE));
 }
 
 static void lock_cache(void)
@@ -181,7 +196,7 @@ apr_status_t cognito_cache_get(apr_pool_t *p, const char *key,
     unsigned int n = (unsigned int)max;
     apr_status_t rv;
 
-    if (!cognito_cache_available()) {
+    if (!usable()) {
         return APR_ENOTIMPL;
     }
     buf = apr_palloc(p, max + 1);
@@ -204,7 +219,7 @@ apr_status_t cognito_cache_put(apr_pool_t *p, const char *key,
 {
     apr_status_t rv;
 
-    if (!cognito_cache_available()) {
+    if (!usable()) {
         return APR_ENOTIMPL;
     }
     lock_cache();
@@ -224,7 +239,7 @@ apr_status_t cognito_cache_remove(apr_pool_t *p, const char *key)
 {
     apr_status_t rv;
 
-    if (!cognito_cache_available()) {
+    if (!usable()) {
         return APR_ENOTIMPL;
     }
     lock_cache();
@@ -237,6 +252,14 @@ apr_status_t cognito_cache_remove(apr_pool_t *p, const char *key)
 apr_status_t cognito_fetch_lock(void)
 {
     return fetch_mutex ? apr_global_mutex_lock(fetch_mutex) : APR_ENOTIMPL;
+}
+
+/* APR_SUCCESS when the lock was free and is now ours; APR_EBUSY (or
+ * another error) when not.  A refresh of keys still in use steps aside
+ * rather than queue behind another process's slow fetch. */
+apr_status_t cognito_fetch_trylock(void)
+{
+    return fetch_mutex ? apr_global_mutex_trylock(fetch_mutex) : APR_ENOTIMPL;
 }
 
 void cognito_fetch_unlock(void)

@@ -2,10 +2,18 @@
  * mod_cognito_keys.c: the process's key store and token cache, and the key
  * source a request validates against.
  *
- * Both are created in post_config, in the parent, so children inherit
- * them (and any keys prefetched at startup) when they fork.  The key store
+ * Both are set up in post_config, in the parent, so children inherit them
+ * (and any keys prefetched at startup) when they fork.  The key store
  * talks to the shared cache (mod_cognito_cache.c) so that one fetch serves
  * every child and, with memcache or redis, every server.
+ *
+ * Keys outlive configuration reloads (graceful restarts, log rotation):
+ * just before a reload the parent takes from the shared cache the keys its
+ * children fetched and saves them, as text, in the process pool; the next
+ * generation's store starts from them.  So a reload neither refetches
+ * every JWKS nor, while Cognito cannot be reached, loses the keys and
+ * answers 503.  (Text, because httpd unloads and reloads this module's
+ * code in between: nothing pointing into it may survive.)
  */
 #include "mod_cognito.h"
 
@@ -13,6 +21,10 @@
 #include <http_core.h>
 
 APLOG_USE_MODULE(auth_cognito);
+
+/* In mod_cognito_cache.c.  TODO(lead): declare it in mod_cognito.h next to
+ * cognito_fetch_lock() and drop this line. */
+apr_status_t cognito_fetch_trylock(void);
 
 static cg_keystore_t *keystore;
 static cg_token_cache_t *token_cache;
@@ -44,29 +56,27 @@ static void shared_unlock(void *baton)
     cognito_fetch_unlock();
 }
 
-typedef struct {
-    apr_pool_t *ptemp;
-    apr_hash_t *urls;
-} prefetch_ctx;
+static cg_err_code_e shared_trylock(void *baton)
+{
+    return cognito_fetch_trylock() == APR_SUCCESS ? CG_OK : CG_ERR_INTERNAL;
+}
 
 static void collect_url(void *baton, server_rec *s,
                         const cognito_dir_conf *d)
 {
-    prefetch_ctx *c = baton;
+    apr_hash_t *urls = baton;
     if (d->jwks_uri) {
-        apr_hash_set(c->urls, d->jwks_uri, APR_HASH_KEY_STRING, d->jwks_uri);
+        apr_hash_set(urls, d->jwks_uri, APR_HASH_KEY_STRING, d->jwks_uri);
     }
 }
 
-static void prefetch(apr_pool_t *ptemp, server_rec *s)
+static void prefetch(apr_pool_t *ptemp, server_rec *s, apr_hash_t *urls)
 {
-    prefetch_ctx c = { ptemp, apr_hash_make(ptemp) };
     apr_hash_index_t *hi;
     cg_log_t log;
 
     cognito_log_for_server(s, &log);
-    cognito_foreach_section(s, ptemp, collect_url, &c);
-    for (hi = apr_hash_first(ptemp, c.urls); hi; hi = apr_hash_next(hi)) {
+    for (hi = apr_hash_first(ptemp, urls); hi; hi = apr_hash_next(hi)) {
         const char *url = apr_hash_this_key(hi);
         cg_error_t err = { CG_OK, NULL, NULL };
         if (cg_keystore_prefetch(keystore, url, apr_time_sec(apr_time_now()),
@@ -78,11 +88,82 @@ static void prefetch(apr_pool_t *ptemp, server_rec *s)
     }
 }
 
+#define SAVED_KEYS "mod_auth_cognito:saved-keys"
+
+typedef struct {
+    server_rec *s;
+    apr_hash_t *urls;       /* every JWKS URL of this generation */
+} generation_t;
+
+/* What one generation hands the next; lives in a pool of its own under
+ * the process pool, destroyed once taken. */
+typedef struct {
+    apr_pool_t *pool;
+    char *keys;
+} saved_keys_t;
+
+/* A pre-cleanup of pconf: it runs in the parent when the configuration is
+ * about to be reloaded, before anything of this generation is torn down,
+ * so the shared cache can still be read. */
+static apr_status_t save_keys(void *data)
+{
+    generation_t *g = data;
+    apr_pool_t *process = g->s->process->pool;
+    apr_hash_index_t *hi;
+    saved_keys_t *saved;
+    apr_pool_t *sp;
+    void *old = NULL;
+    cg_log_t log;
+
+    /* Only for a reload: at exit the process pool is going away too. */
+    if (!keystore
+        || ap_state_query(AP_SQ_MAIN_STATE) != AP_SQ_MS_DESTROY_CONFIG
+        || apr_pool_create(&sp, process) != APR_SUCCESS) {
+        return APR_SUCCESS;
+    }
+    cognito_log_for_server(g->s, &log);
+    for (hi = apr_hash_first(sp, g->urls); hi; hi = apr_hash_next(hi)) {
+        cg_keystore_sync(keystore, apr_hash_this_key(hi), &log, sp);
+    }
+    saved = apr_palloc(sp, sizeof(*saved));
+    saved->pool = sp;
+    saved->keys = cg_keystore_save(keystore, sp);
+    apr_pool_userdata_get(&old, SAVED_KEYS, process);
+    if (old) {
+        apr_pool_destroy(((saved_keys_t *)old)->pool);
+    }
+    apr_pool_userdata_set(saved, SAVED_KEYS, apr_pool_cleanup_null, process);
+    return APR_SUCCESS;
+}
+
+/* Start from the keys the previous generation saved, if any. */
+static void restore_keys(server_rec *s, apr_pool_t *ptemp)
+{
+    apr_pool_t *process = s->process->pool;
+    void *data = NULL;
+    saved_keys_t *saved;
+    cg_log_t log;
+    int n;
+
+    apr_pool_userdata_get(&data, SAVED_KEYS, process);
+    if (!data) {
+        return;
+    }
+    saved = data;
+    cognito_log_for_server(s, &log);
+    n = cg_keystore_restore(keystore, saved->keys, &log, ptemp);
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, s,
+                 "kept the keys of %d JWKS URL(s) over the reload", n);
+    apr_pool_userdata_set(NULL, SAVED_KEYS, apr_pool_cleanup_null, process);
+    apr_pool_destroy(saved->pool);
+}
+
 int cognito_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
                              server_rec *s)
 {
     cognito_server_conf *sc = ap_get_module_config(s->module_config,
                                                    &auth_cognito_module);
+    generation_t *g = apr_palloc(pconf, sizeof(*g));
     cg_keystore_conf_t kc;
 
     memset(&kc, 0, sizeof(kc));
@@ -95,14 +176,32 @@ int cognito_keys_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
         shared.put = shared_put;
         shared.lock = shared_lock;
         shared.unlock = shared_unlock;
+        shared.trylock = shared_trylock;
         shared.baton = NULL;
         kc.shared = &shared;
     }
     keystore = cg_keystore_create(pconf, &kc);
-    token_cache = sc->token_cache
-                  ? cg_token_cache_create(pconf, sc->token_cache_size) : NULL;
+    if (!keystore) {
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
+                     "cannot create the JWKS key store");
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    restore_keys(s, ptemp);
+    g->s = s;
+    g->urls = apr_hash_make(pconf);
+    cognito_foreach_section(s, pconf, collect_url, g->urls);
+    apr_pool_pre_cleanup_register(pconf, g, save_keys);
+    token_cache = NULL;
+    if (sc->token_cache) {
+        token_cache = cg_token_cache_create(pconf, sc->token_cache_size);
+        if (!token_cache) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "out of memory for the token cache; every token "
+                         "will be verified in full");
+        }
+    }
     if (sc->jwks_prefetch) {
-        prefetch(ptemp, s);
+        prefetch(ptemp, s, g->urls);
     }
     return OK;
 }

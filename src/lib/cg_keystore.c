@@ -6,6 +6,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <openssl/evp.h>
 
 #include "cg_keystore.h"
 
@@ -26,11 +27,12 @@ typedef struct entry_t {
     snapshot_t *current;
     apr_int64_t fetched_at;         /* when current was fetched, by anyone */
     apr_int64_t last_attempt;       /* newest fetch attempt we know of */
+    apr_int64_t synced_at;          /* last look at the shared record */
     char last_error[256];
 } entry_t;
 
 struct cg_keystore_t {
-    apr_pool_t *pool;
+    apr_pool_t *pool;       /* own allocator; grows only under lock */
     apr_thread_mutex_t *lock;       /* entries hash, pool, stats */
     apr_hash_t *entries;
     cg_keystore_conf_t conf;
@@ -39,11 +41,45 @@ struct cg_keystore_t {
 
 typedef enum { FOUND_FRESH, FOUND_STALE, UNKNOWN_KID, NO_KEYS } local_e;
 
+/* The store's pool goes away with its parent: let go of every key set.
+ * Nothing else can run then, so no locks (they may be gone already). */
+static apr_status_t drop_snapshots(void *data)
+{
+    cg_keystore_t *ks = data;
+    apr_hash_index_t *hi;
+
+    for (hi = apr_hash_first(NULL, ks->entries); hi; hi = apr_hash_next(hi)) {
+        entry_t *e = apr_hash_this_val(hi);
+        if (e->current && --e->current->refs == 0) {
+            apr_pool_destroy(e->current->pool);
+        }
+        e->current = NULL;
+    }
+    return APR_SUCCESS;
+}
+
 cg_keystore_t *cg_keystore_create(apr_pool_t *p, const cg_keystore_conf_t *conf)
 {
-    cg_keystore_t *ks = apr_pcalloc(p, sizeof(*ks));
+    apr_allocator_t *alloc;
+    apr_pool_t *own;
+    cg_keystore_t *ks;
 
-    ks->pool = p;
+    /* A pool with an allocator of its own: p (pconf, in httpd) is not
+     * thread-safe, and the store allocates an entry the first time a
+     * request names a URL. */
+    if (apr_allocator_create(&alloc) != APR_SUCCESS) {
+        return NULL;
+    }
+    if (apr_pool_create_ex(&own, p, NULL, alloc) != APR_SUCCESS) {
+        apr_allocator_destroy(alloc);
+        return NULL;
+    }
+    apr_allocator_owner_set(alloc, own);
+    ks = apr_pcalloc(own, sizeof(*ks));
+    ks->pool = own;
+    ks->entries = apr_hash_make(own);
+    apr_thread_mutex_create(&ks->lock, APR_THREAD_MUTEX_DEFAULT, own);
+    apr_pool_cleanup_register(own, ks, drop_snapshots, apr_pool_cleanup_null);
     ks->conf = *conf;
     if (!ks->conf.http) {
         ks->conf.http = cg_http_curl;
@@ -51,14 +87,33 @@ cg_keystore_t *cg_keystore_create(apr_pool_t *p, const cg_keystore_conf_t *conf)
     if (ks->conf.min_refetch_interval < 0) {
         ks->conf.min_refetch_interval = 0;
     }
-    ks->entries = apr_hash_make(p);
-    apr_thread_mutex_create(&ks->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    if (ks->conf.refresh_interval < 0) {
+        ks->conf.refresh_interval = 0;
+    }
     return ks;
 }
 
 char *cg_keystore_record_key(apr_pool_t *p, const char *url)
 {
-    return apr_pstrcat(p, "cg:jwks:", url, NULL);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char *key, *o;
+
+    if (!EVP_Digest(url, strlen(url), md, &n, EVP_sha256(), NULL)) {
+        /* Cannot happen short of a broken OpenSSL; the plain URL still
+         * works with shmcb and with URLs short enough for the others. */
+        return apr_pstrcat(p, "cg:jwks:", url, NULL);
+    }
+    o = key = apr_palloc(p, 8 + 2 * n + 1);
+    memcpy(o, "cg:jwks:", 8);
+    o += 8;
+    for (i = 0; i < n; i++) {
+        static const char hex[] = "0123456789abcdef";
+        *o++ = hex[md[i] >> 4];
+        *o++ = hex[md[i] & 15];
+    }
+    *o = '\0';
+    return key;
 }
 
 static entry_t *get_entry(cg_keystore_t *ks, const char *url)
@@ -102,6 +157,13 @@ void cg_keystore_release(cg_keystore_t *ks, void *hold)
     apr_thread_mutex_unlock(e->lock);
 }
 
+static void count(cg_keystore_t *ks, unsigned long *counter)
+{
+    apr_thread_mutex_lock(ks->lock);
+    (*counter)++;
+    apr_thread_mutex_unlock(ks->lock);
+}
+
 /* Parse json into a fresh snapshot and make it current. */
 static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
                              apr_size_t len, apr_int64_t fetched_at,
@@ -110,14 +172,17 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
 {
     apr_pool_t *sp;
     cg_keyset_t *keys;
+    cg_error_t perr = { CG_OK, NULL, NULL };
     snapshot_t *s, *old;
     cg_err_code_e rc;
 
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         return cg_error_set(err, p, CG_ERR_INTERNAL, "out of memory");
     }
-    rc = cg_keyset_parse(sp, json, len, log, &keys, err);
+    rc = cg_keyset_parse(sp, json, len, log, &keys, &perr);
     if (rc != CG_OK) {
+        /* The reason was allocated in sp, which goes now. */
+        cg_error_set(err, p, rc, "%s", perr.detail ? perr.detail : "?");
         apr_pool_destroy(sp);
         return rc;
     }
@@ -141,6 +206,12 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     return CG_OK;
 }
 
+static int is_stale(cg_keystore_t *ks, entry_t *e, apr_int64_t now)
+{
+    return ks->conf.refresh_interval > 0
+           && now - e->fetched_at >= ks->conf.refresh_interval;
+}
+
 static local_e try_local(cg_keystore_t *ks, entry_t *e, const char *kid,
                          apr_int64_t now, const cg_key_t **key, void **hold)
 {
@@ -155,9 +226,7 @@ static local_e try_local(cg_keystore_t *ks, entry_t *e, const char *kid,
         r = UNKNOWN_KID;
     }
     else {
-        int stale = ks->conf.refresh_interval > 0
-                    && now - e->fetched_at >= ks->conf.refresh_interval;
-        r = stale ? FOUND_STALE : FOUND_FRESH;
+        r = is_stale(ks, e, now) ? FOUND_STALE : FOUND_FRESH;
         e->current->refs++;
         *key = k;
         *hold = e->current;
@@ -166,71 +235,97 @@ static local_e try_local(cg_keystore_t *ks, entry_t *e, const char *kid,
     return r;
 }
 
-/* Take a newer key set, and the newest attempt time, from the shared
- * store.  Returns 1 if the local state changed. */
-static int sync_from_shared(cg_keystore_t *ks, entry_t *e, const cg_log_t *log,
-                            apr_pool_t *p)
+/* Take a newer key set, and a newer attempt time, from a record (see
+ * cg_keystore_record_key; val is NUL-terminated).  Returns 1 if the local
+ * state changed. */
+static int apply_record(cg_keystore_t *ks, entry_t *e, const char *val,
+                        apr_size_t len, const cg_log_t *log, apr_pool_t *p)
 {
-    const cg_shared_store_t *sh = ks->conf.shared;
-    const char *val, *json;
-    apr_size_t len;
+    const char *json;
+    apr_size_t json_len;
     long long fetched_at, attempt_at;
-    int changed = 0, n = 0;
+    int changed = 0, adopt, n = 0;
 
-    if (!sh || sh->get(sh->baton, p, e->record_key, &val, &len) != CG_OK) {
-        return 0;
-    }
     if (sscanf(val, "cgjwks1 %lld %lld\n%n", &fetched_at, &attempt_at, &n) < 2
         || n <= 0 || (apr_size_t)n > len) {
         cg_log(log, CG_LOG_DEBUG, "JWKS %s: unreadable shared record", e->url);
         return 0;
     }
     json = val + n;
+    json_len = len - (apr_size_t)n;
     apr_thread_mutex_lock(e->lock);
     if (attempt_at > e->last_attempt) {
         e->last_attempt = attempt_at;
         changed = 1;
     }
-    if (fetched_at > e->fetched_at && len > (apr_size_t)n) {
-        apr_thread_mutex_unlock(e->lock);
-        if (install(ks, e, json, len - (apr_size_t)n, fetched_at, log, p,
-                    NULL) == CG_OK) {
-            apr_thread_mutex_lock(ks->lock);
-            ks->stats.adopted++;
-            apr_thread_mutex_unlock(ks->lock);
-            return 1;
-        }
-        return changed;
-    }
+    /* Newer keys, or keys fetched in the same second as ours but not the
+     * same (times are in seconds, and two processes may fetch in one). */
+    adopt = json_len > 0
+            && (fetched_at > e->fetched_at
+                || (fetched_at == e->fetched_at
+                    && (!e->current || e->current->keys->json_len != json_len
+                        || memcmp(e->current->keys->json, json, json_len))));
     apr_thread_mutex_unlock(e->lock);
+    if (adopt && install(ks, e, json, json_len, fetched_at, log, p,
+                         NULL) == CG_OK) {
+        count(ks, &ks->stats.adopted);
+        changed = 1;
+    }
     return changed;
 }
 
-static void put_shared(cg_keystore_t *ks, entry_t *e, apr_pool_t *p,
-                       apr_int64_t now)
+/* Take a newer key set, and the newest attempt time, from the shared
+ * store.  Returns 1 if the local state changed. */
+static int sync_from_shared(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
+                            const cg_log_t *log, apr_pool_t *p)
 {
     const cg_shared_store_t *sh = ks->conf.shared;
-    const char *json = "";
-    apr_int64_t fetched_at;
-    char *rec;
+    const char *val;
     apr_size_t len;
 
     if (!sh) {
-        return;
+        return 0;
     }
+    apr_thread_mutex_lock(e->lock);
+    e->synced_at = now;
+    apr_thread_mutex_unlock(e->lock);
+    if (sh->get(sh->baton, p, e->record_key, &val, &len) != CG_OK) {
+        return 0;
+    }
+    return apply_record(ks, e, val, len, log, p);
+}
+
+/* The record for e, as put in the shared store. */
+static char *make_record(entry_t *e, apr_pool_t *p)
+{
+    const char *json = "";
+    apr_int64_t fetched_at, attempt;
+
     apr_thread_mutex_lock(e->lock);
     if (e->current) {
         json = apr_pstrmemdup(p, e->current->keys->json,
                               e->current->keys->json_len);
     }
     fetched_at = e->fetched_at;
+    attempt = e->last_attempt;
     apr_thread_mutex_unlock(e->lock);
-    rec = apr_psprintf(p, "cgjwks1 %" APR_INT64_T_FMT " %" APR_INT64_T_FMT
-                       "\n%s", fetched_at, now, json);
-    len = strlen(rec);
+    return apr_psprintf(p, "cgjwks1 %" APR_INT64_T_FMT " %" APR_INT64_T_FMT
+                        "\n%s", fetched_at, attempt, json);
+}
+
+static void put_shared(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
+                       apr_pool_t *p)
+{
+    const cg_shared_store_t *sh = ks->conf.shared;
+    char *rec;
+
+    if (!sh) {
+        return;
+    }
+    rec = make_record(e, p);
     /* Keys are useful long after refresh_interval (stale-if-error), so the
      * record is kept for a week; the socache may evict it earlier. */
-    sh->put(sh->baton, p, e->record_key, rec, len, now + 7 * 86400);
+    sh->put(sh->baton, p, e->record_key, rec, strlen(rec), now + 7 * 86400);
 }
 
 /* One HTTP fetch and install.  Caller holds the single-flight locks. */
@@ -244,37 +339,40 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     int have_keys;
 
     apr_thread_mutex_lock(e->lock);
-    e->last_attempt = now;
     have_keys = e->current != NULL;
     apr_thread_mutex_unlock(e->lock);
-
-    apr_thread_mutex_lock(ks->lock);
-    ks->stats.fetches++;
-    apr_thread_mutex_unlock(ks->lock);
+    count(ks, &ks->stats.fetches);
 
     rc = ks->conf.http(ks->conf.http_baton, p, &ks->conf.http_conf, &req,
                        &resp, &ferr);
+    /* The attempt is recorded once it is over, not before: a thread that
+     * needs keys and sees an older attempt queues on the fetch lock and
+     * then uses this result, instead of being told "not before the next
+     * window" while the fetch is still under way. */
+    apr_thread_mutex_lock(e->lock);
+    if (now > e->last_attempt) {
+        e->last_attempt = now;
+    }
+    apr_thread_mutex_unlock(e->lock);
     if (rc == CG_OK && resp.status != 200) {
         rc = cg_error_set(&ferr, p, CG_ERR_UPSTREAM, "%s answered HTTP %d",
                           e->url, resp.status);
     }
-    if (rc == CG_OK) {
+    else if (rc == CG_OK) {
         rc = install(ks, e, resp.body, resp.body_len, now, log, p, &ferr);
         if (rc != CG_OK) {
             ferr.detail = apr_psprintf(p, "%s: %s", e->url, ferr.detail);
         }
     }
     if (rc != CG_OK) {
-        apr_thread_mutex_lock(ks->lock);
-        ks->stats.fetch_failures++;
-        apr_thread_mutex_unlock(ks->lock);
+        count(ks, &ks->stats.fetch_failures);
         apr_thread_mutex_lock(e->lock);
         apr_cpystrn(e->last_error, ferr.detail ? ferr.detail : "?",
                     sizeof(e->last_error));
         apr_thread_mutex_unlock(e->lock);
         /* Fetches are at most one per window, so this is too. */
         cg_log(log, have_keys ? CG_LOG_WARNING : CG_LOG_ERR,
-               "JWKS fetch failed (%s); %s", ferr.detail,
+               "JWKS fetch failed (%s); %s", ferr.detail ? ferr.detail : "?",
                have_keys ? "keeping the keys fetched earlier"
                          : "no keys available");
         if (err) {
@@ -287,36 +385,129 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     else {
         cg_log(log, CG_LOG_INFO, "JWKS fetched from %s", e->url);
     }
-    put_shared(ks, e, p, now);
+    /* Failures too: the attempt time is what rate-limits every process. */
+    put_shared(ks, e, now, p);
     return rc;
 }
 
+typedef enum { WAIT, DONT_WAIT } wait_e;
+
 /* Fetch unless someone (thread or process) made an attempt after the one
- * we observed, in which case their result is what we use. */
-static void fetch_single_flight(cg_keystore_t *ks, entry_t *e,
-                                apr_int64_t observed, apr_int64_t now,
-                                int force, const cg_log_t *log,
-                                apr_pool_t *p, cg_error_t *err)
+ * we observed, in which case their result is what we use.  With DONT_WAIT
+ * nothing is done when another thread or process is already fetching.
+ * Returns 1 if it took the locks. */
+static int fetch_single_flight(cg_keystore_t *ks, entry_t *e,
+                               apr_int64_t observed, apr_int64_t now,
+                               wait_e wait, int (*skip)(cg_keystore_t *,
+                                                        entry_t *,
+                                                        apr_int64_t),
+                               const cg_log_t *log, apr_pool_t *p,
+                               cg_error_t *err)
 {
     const cg_shared_store_t *sh = ks->conf.shared;
     int shared_locked = 0;
     apr_int64_t latest;
 
-    apr_thread_mutex_lock(e->fetch_lock);
-    if (sh && sh->lock(sh->baton) == CG_OK) {
-        shared_locked = 1;
-        sync_from_shared(ks, e, log, p);
+    if (wait == DONT_WAIT) {
+        if (apr_thread_mutex_trylock(e->fetch_lock) != APR_SUCCESS) {
+            return 0;
+        }
+    }
+    else {
+        apr_thread_mutex_lock(e->fetch_lock);
+    }
+    if (sh) {
+        cg_err_code_e lrc = wait == DONT_WAIT && sh->trylock
+                            ? sh->trylock(sh->baton) : sh->lock(sh->baton);
+        if (lrc != CG_OK && wait == DONT_WAIT && sh->trylock) {
+            apr_thread_mutex_unlock(e->fetch_lock);
+            return 0;
+        }
+        /* A lock that cannot be had at all (not a busy one) must not stop
+         * fetching: we fetch without it, as with no shared store. */
+        shared_locked = lrc == CG_OK;
+        sync_from_shared(ks, e, now, log, p);
     }
     apr_thread_mutex_lock(e->lock);
     latest = e->last_attempt;
     apr_thread_mutex_unlock(e->lock);
-    if (force || latest <= observed) {
+    if (latest <= observed && !(skip && skip(ks, e, now))) {
         fetch(ks, e, now, log, p, err);
     }
     if (shared_locked) {
         sh->unlock(sh->baton);
     }
     apr_thread_mutex_unlock(e->fetch_lock);
+    return 1;
+}
+
+static apr_int64_t last_attempt(entry_t *e)
+{
+    apr_int64_t t;
+
+    apr_thread_mutex_lock(e->lock);
+    t = e->last_attempt;
+    apr_thread_mutex_unlock(e->lock);
+    return t;
+}
+
+static int may_fetch(cg_keystore_t *ks, apr_int64_t observed, apr_int64_t now)
+{
+    return observed == 0 || now - observed >= ks->conf.min_refetch_interval;
+}
+
+static int fresh(cg_keystore_t *ks, entry_t *e, apr_int64_t now)
+{
+    int r;
+
+    apr_thread_mutex_lock(e->lock);
+    r = e->current && !is_stale(ks, e, now);
+    apr_thread_mutex_unlock(e->lock);
+    return r;
+}
+
+/* Keys are held but old: refresh them if this window allows and nobody
+ * else is at it, without ever waiting.  Returns 1 if the keys changed. */
+static int refresh_stale(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
+                         const cg_log_t *log, apr_pool_t *p)
+{
+    apr_int64_t observed;
+    snapshot_t *before;
+    int synced;
+
+    apr_thread_mutex_lock(e->lock);
+    before = e->current;
+    /* While the upstream is down every request comes here; one look at
+     * the shared record per second per process is plenty. */
+    synced = e->synced_at == now;
+    apr_thread_mutex_unlock(e->lock);
+    if (!synced) {
+        sync_from_shared(ks, e, now, log, p);
+    }
+    observed = last_attempt(e);
+    if (!fresh(ks, e, now) && may_fetch(ks, observed, now)) {
+        fetch_single_flight(ks, e, observed, now, DONT_WAIT, fresh, log, p,
+                            NULL);
+    }
+    apr_thread_mutex_lock(e->lock);
+    synced = e->current != before;
+    apr_thread_mutex_unlock(e->lock);
+    return synced;
+}
+
+static cg_err_code_e no_key(entry_t *e, const char *url, const char *kid,
+                            local_e r, apr_pool_t *p, cg_error_t *err)
+{
+    if (r == UNKNOWN_KID) {
+        return cg_error_set(err, p, CG_ERR_KID_UNKNOWN,
+                            "kid %.64s not in JWKS", kid);
+    }
+    apr_thread_mutex_lock(e->lock);
+    cg_error_set(err, p, CG_ERR_KEYS_UNAVAILABLE,
+                 "no signing keys for %s: %s", url,
+                 e->last_error[0] ? e->last_error : "not fetched yet");
+    apr_thread_mutex_unlock(e->lock);
+    return CG_ERR_KEYS_UNAVAILABLE;
 }
 
 cg_err_code_e cg_keystore_lookup(cg_keystore_t *ks, const char *url,
@@ -336,49 +527,43 @@ cg_err_code_e cg_keystore_lookup(cg_keystore_t *ks, const char *url,
         return CG_OK;
     }
     if (r == FOUND_STALE) {
-        cg_keystore_release(ks, *hold);
-        *hold = NULL;
-    }
-    if (ks->conf.shared && sync_from_shared(ks, e, log, p)) {
-        r = try_local(ks, e, kid, now, key, hold);
-        if (r == FOUND_FRESH) {
-            return CG_OK;
-        }
-        if (r == FOUND_STALE) {
+        /* Whatever happens to the refresh, the key we hold is good. */
+        if (refresh_stale(ks, e, now, log, p)) {
             cg_keystore_release(ks, *hold);
+            *key = NULL;
             *hold = NULL;
+            r = try_local(ks, e, kid, now, key, hold);
+            if (r == FOUND_FRESH || r == FOUND_STALE) {
+                return CG_OK;
+            }
+            /* The refreshed set no longer has this kid: the key was
+             * withdrawn, and its tokens go with it. */
+            return no_key(e, url, kid, r, p, err);
         }
+        return CG_OK;
     }
 
-    apr_thread_mutex_lock(e->lock);
-    observed = e->last_attempt;
-    apr_thread_mutex_unlock(e->lock);
-    if (observed == 0 || now - observed >= ks->conf.min_refetch_interval) {
-        fetch_single_flight(ks, e, observed, now, 0, log, p, NULL);
+    /* No key for this kid: another process may have fetched it. */
+    if (sync_from_shared(ks, e, now, log, p)) {
+        r = try_local(ks, e, kid, now, key, hold);
+        if (r == FOUND_FRESH || r == FOUND_STALE) {
+            return CG_OK;
+        }
     }
-    else if (r != FOUND_STALE) {
+    observed = last_attempt(e);
+    if (may_fetch(ks, observed, now)) {
+        fetch_single_flight(ks, e, observed, now, WAIT, NULL, log, p, NULL);
+    }
+    else {
         cg_log(log, CG_LOG_DEBUG, "JWKS %s: not refetching for kid %.64s, "
                "last attempt %" APR_INT64_T_FMT "s ago", url, kid,
                now - observed);
     }
-
     r = try_local(ks, e, kid, now, key, hold);
-    switch (r) {
-    case FOUND_FRESH:
-    case FOUND_STALE:
+    if (r == FOUND_FRESH || r == FOUND_STALE) {
         return CG_OK;
-    case UNKNOWN_KID:
-        return cg_error_set(err, p, CG_ERR_KID_UNKNOWN,
-                            "kid %.64s not in JWKS", kid);
-    case NO_KEYS:
-    default:
-        apr_thread_mutex_lock(e->lock);
-        cg_error_set(err, p, CG_ERR_KEYS_UNAVAILABLE,
-                     "no signing keys for %s: %s", url,
-                     e->last_error[0] ? e->last_error : "not fetched yet");
-        apr_thread_mutex_unlock(e->lock);
-        return CG_ERR_KEYS_UNAVAILABLE;
     }
+    return no_key(e, url, kid, r, p, err);
 }
 
 cg_err_code_e cg_keystore_prefetch(cg_keystore_t *ks, const char *url,
@@ -389,7 +574,11 @@ cg_err_code_e cg_keystore_prefetch(cg_keystore_t *ks, const char *url,
     cg_error_t ferr = { CG_OK, NULL, NULL };
     int have;
 
-    fetch_single_flight(ks, e, 0, now, 1, log, p, &ferr);
+    if (!fresh(ks, e, now)) {
+        /* observed = now: any attempt made before this one is not a reason
+         * to skip it, only fresh keys (ours or adopted under the lock). */
+        fetch_single_flight(ks, e, now, now, WAIT, fresh, log, p, &ferr);
+    }
     apr_thread_mutex_lock(e->lock);
     have = e->current != NULL;
     apr_thread_mutex_unlock(e->lock);
@@ -400,6 +589,61 @@ cg_err_code_e cg_keystore_prefetch(cg_keystore_t *ks, const char *url,
         return ferr.code != CG_OK ? ferr.code : CG_ERR_KEYS_UNAVAILABLE;
     }
     return CG_OK;
+}
+
+void cg_keystore_sync(cg_keystore_t *ks, const char *url, const cg_log_t *log,
+                      apr_pool_t *p)
+{
+    sync_from_shared(ks, get_entry(ks, url), 0, log, p);
+}
+
+/* "cgkeys1\n", then per URL "<url length> <record length>\n<url><record>". */
+#define SAVED_MAGIC "cgkeys1\n"
+
+char *cg_keystore_save(cg_keystore_t *ks, apr_pool_t *p)
+{
+    apr_array_header_t *parts = apr_array_make(p, 8, sizeof(char *));
+    apr_hash_index_t *hi;
+
+    APR_ARRAY_PUSH(parts, char *) = SAVED_MAGIC;
+    apr_thread_mutex_lock(ks->lock);
+    for (hi = apr_hash_first(p, ks->entries); hi; hi = apr_hash_next(hi)) {
+        entry_t *e = apr_hash_this_val(hi);
+        char *rec = make_record(e, p);
+        APR_ARRAY_PUSH(parts, char *) = apr_psprintf(
+            p, "%" APR_SIZE_T_FMT " %" APR_SIZE_T_FMT "\n%s%s",
+            strlen(e->url), strlen(rec), e->url, rec);
+    }
+    apr_thread_mutex_unlock(ks->lock);
+    return apr_array_pstrcat(p, parts, 0);
+}
+
+int cg_keystore_restore(cg_keystore_t *ks, const char *saved,
+                        const cg_log_t *log, apr_pool_t *p)
+{
+    const char *at;
+    int restored = 0;
+
+    if (!saved || strncmp(saved, SAVED_MAGIC, strlen(SAVED_MAGIC)) != 0) {
+        return 0;
+    }
+    at = saved + strlen(SAVED_MAGIC);
+    while (*at) {
+        unsigned long url_len, rec_len;
+        int n = 0;
+        const char *url, *rec;
+
+        if (sscanf(at, "%lu %lu\n%n", &url_len, &rec_len, &n) < 2 || n <= 0
+            || strlen(at + n) < url_len + rec_len) {
+            cg_log(log, CG_LOG_DEBUG, "saved keys: unreadable, ignored");
+            break;
+        }
+        url = apr_pstrmemdup(p, at + n, url_len);
+        rec = apr_pstrmemdup(p, at + n + url_len, rec_len);
+        restored += apply_record(ks, get_entry(ks, url), rec, rec_len, log, p);
+        at += n + url_len + rec_len;
+    }
+    return restored;
 }
 
 void cg_keystore_get_stats(cg_keystore_t *ks, cg_keystore_stats_t *out)

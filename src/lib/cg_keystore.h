@@ -5,10 +5,12 @@
  * Rules:
  *  - a known kid with keys younger than refresh_interval is answered from
  *    memory, without locks held across anything slow;
- *  - an unknown kid, or no keys yet, or keys older than refresh_interval
- *    cause one fetch, single-flight (threads wait for the one fetch; with a
- *    shared store, other processes wait on its lock and then adopt the
- *    result instead of fetching again);
+ *  - an unknown kid, or no keys yet, cause one fetch, single-flight
+ *    (threads wait for the one fetch; with a shared store, other processes
+ *    wait on its lock and then adopt the result instead of fetching again);
+ *  - keys older than refresh_interval are refreshed by one request at a
+ *    time, across processes; everyone else keeps using them meanwhile and
+ *    never waits for that refresh (nor for a hung upstream);
  *  - fetches of one URL are at least min_refetch_interval apart, across all
  *    processes sharing the store, so a flood of made-up kids costs at most
  *    one fetch per window;
@@ -38,6 +40,11 @@ typedef struct {
     cg_err_code_e (*lock)(void *baton);
     void (*unlock)(void *baton);
     void *baton;
+    /* Optional: CG_OK if the lock was free and is now ours, anything else
+     * if another process holds it.  Lets a refresh of keys we still hold
+     * step aside instead of queueing behind a slow fetch.  NULL: such
+     * refreshes use lock(). */
+    cg_err_code_e (*trylock)(void *baton);
 } cg_shared_store_t;
 
 typedef struct {
@@ -54,8 +61,10 @@ typedef struct cg_keystore_t cg_keystore_t;
 #define CG_KEYSTORE_DEFAULT_REFRESH 3600
 #define CG_KEYSTORE_DEFAULT_MIN_REFETCH 10
 
-/* conf is copied.  p must outlive the store (and be used by one thread at
- * creation time only; later allocations happen under the store's lock). */
+/* conf is copied (its strings must live as long as p).  The store lives
+ * until p is cleaned up, and after creation never allocates from p (it
+ * has a pool of its own), so p may be one that other threads use.  NULL
+ * when out of memory. */
 cg_keystore_t *cg_keystore_create(apr_pool_t *p, const cg_keystore_conf_t *conf);
 
 /* Find the key for kid in the JWKS at url, fetching as the rules allow.
@@ -68,10 +77,28 @@ cg_err_code_e cg_keystore_lookup(cg_keystore_t *ks, const char *url,
 
 void cg_keystore_release(cg_keystore_t *ks, void *hold);
 
-/* Fetch now (startup prefetch); respects nothing but single-flight. */
+/* Make sure keys for url are held (startup prefetch): adopt them from the
+ * shared store, or keep those held already, when they are younger than
+ * refresh_interval; fetch otherwise, ignoring min_refetch_interval. */
 cg_err_code_e cg_keystore_prefetch(cg_keystore_t *ks, const char *url,
                                    apr_int64_t now, const cg_log_t *log,
                                    apr_pool_t *p, cg_error_t *err);
+
+/* Take newer keys (and fetch times) for url from the shared store, without
+ * fetching; e.g. before a configuration reload, so that what child
+ * processes fetched is not lost. */
+void cg_keystore_sync(cg_keystore_t *ks, const char *url, const cg_log_t *log,
+                      apr_pool_t *p);
+
+/* Every URL's keys and fetch times as one string in p, and back into a
+ * (new) store: a server reloading its configuration keeps the keys it had,
+ * even while the JWKS cannot be fetched.  Plain text, because httpd
+ * unloads and reloads the module's code in between.  restore takes only
+ * what is newer than what ks holds and returns for how many URLs it took
+ * something; a string it does not understand is ignored. */
+char *cg_keystore_save(cg_keystore_t *ks, apr_pool_t *p);
+int cg_keystore_restore(cg_keystore_t *ks, const char *saved,
+                        const cg_log_t *log, apr_pool_t *p);
 
 /* Counters for tests and the status output. */
 typedef struct {
@@ -82,8 +109,10 @@ typedef struct {
 
 void cg_keystore_get_stats(cg_keystore_t *ks, cg_keystore_stats_t *out);
 
-/* The shared-store record for a URL, exposed for tests:
- * "cgjwks1 <fetched_at> <attempt_at>\n<json>" (json may be empty). */
+/* The shared-store key for a URL's record: "cg:jwks:" and the SHA-256 of
+ * the URL in hex, so that any URL fits memcache's and redis's key limits.
+ * The record is "cgjwks1 <fetched_at> <attempt_at>\n<json>" (json may be
+ * empty when no fetch has succeeded yet). */
 char *cg_keystore_record_key(apr_pool_t *p, const char *url);
 
 #endif

@@ -2,7 +2,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
 #include <openssl/evp.h>
@@ -12,19 +11,30 @@
 #define KEY_LEN 32
 
 typedef struct entry_t {
+    struct entry_t *next;   /* bucket chain */
     unsigned char key[KEY_LEN];
     json_t *claims;         /* private deep copy, read-only once published */
     json_t *header;
+    const char *kid;        /* inside header */
     int token_use;
     apr_int64_t exp;
-    int refs;               /* +1 while in the table */
+    int refs;               /* +1 in the table, +1 in the ring, +1 a hold */
+    int in_table;
 } entry_t;
 
+/*
+ * Everything the cache allocates after creation comes from malloc, under
+ * the cache's own lock: the pool it was created from (pconf, in httpd) is
+ * not thread-safe, and other code in the process allocates from it too.
+ * The table is a fixed array of buckets sized at creation, so it never
+ * grows; the ring remembers insertion order for eviction.
+ */
 struct cg_token_cache_t {
     apr_thread_mutex_t *lock;
-    apr_hash_t *table;      /* key -> entry_t* */
-    entry_t **ring;         /* insertion order, for eviction */
-    int max, head, count;
+    entry_t **buckets;
+    apr_size_t mask;
+    entry_t **ring;
+    int max, head;
     cg_token_cache_stats_t stats;
 };
 
@@ -32,20 +42,6 @@ typedef struct {
     cg_token_cache_t *cache;
     entry_t *entry;
 } hold_t;
-
-cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries)
-{
-    cg_token_cache_t *c = apr_pcalloc(p, sizeof(*c));
-
-    c->max = max_entries > 0 ? max_entries : CG_TOKEN_CACHE_DEFAULT_SIZE;
-    c->ring = apr_pcalloc(p, sizeof(entry_t *) * (apr_size_t)c->max);
-    /* The hash only ever holds c->max keys; its own array growth is done
-     * at creation-time sizes, so allocate it from a private pool that only
-     * this cache (under its lock) touches. */
-    c->table = apr_hash_make(p);
-    apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
-    return c;
-}
 
 static void entry_free(entry_t *e)
 {
@@ -62,6 +58,47 @@ static void unref_locked(entry_t *e)
     }
 }
 
+static apr_status_t destroy_cache(void *data)
+{
+    cg_token_cache_t *c = data;
+    int i;
+
+    /* No request can hold an entry any more: the pool going away is the
+     * process's configuration pool. */
+    for (i = 0; i < c->max; i++) {
+        if (c->ring[i]) {
+            entry_free(c->ring[i]);
+            c->ring[i] = NULL;
+        }
+    }
+    free(c->ring);
+    free(c->buckets);
+    return APR_SUCCESS;
+}
+
+cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries)
+{
+    cg_token_cache_t *c = apr_pcalloc(p, sizeof(*c));
+    apr_size_t nb = 16;
+
+    c->max = max_entries > 0 ? max_entries : CG_TOKEN_CACHE_DEFAULT_SIZE;
+    /* At least two buckets per entry keeps chains short. */
+    while (nb < (apr_size_t)c->max * 2) {
+        nb <<= 1;
+    }
+    c->mask = nb - 1;
+    c->buckets = calloc(nb, sizeof(entry_t *));
+    c->ring = calloc((apr_size_t)c->max, sizeof(entry_t *));
+    if (!c->buckets || !c->ring) {
+        free(c->buckets);
+        free(c->ring);
+        return NULL;
+    }
+    apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
+    apr_pool_cleanup_register(p, c, destroy_cache, apr_pool_cleanup_null);
+    return c;
+}
+
 static apr_status_t release_hold(void *data)
 {
     hold_t *h = data;
@@ -71,30 +108,65 @@ static apr_status_t release_hold(void *data)
     return APR_SUCCESS;
 }
 
-/* Caller holds the lock.  Removes e from the table (not from the ring; a
- * ring slot whose entry is gone from the table is simply skipped). */
-static void remove_locked(cg_token_cache_t *c, entry_t *e)
+/* The key is a SHA-256, so any of its bytes are as good as a hash. */
+static entry_t **bucket(cg_token_cache_t *c, const unsigned char *key)
 {
-    if (apr_hash_get(c->table, e->key, KEY_LEN) == e) {
-        apr_hash_set(c->table, e->key, KEY_LEN, NULL);
-        c->stats.entries--;
-        unref_locked(e);
-    }
+    apr_size_t h;
+    memcpy(&h, key, sizeof(h));
+    return &c->buckets[h & c->mask];
 }
 
-static void make_key(const char *url, const char *token, apr_size_t len,
-                     unsigned char *out)
+/* Caller holds the lock. */
+static entry_t *find_locked(cg_token_cache_t *c, const unsigned char *key)
+{
+    entry_t *e;
+    for (e = *bucket(c, key); e; e = e->next) {
+        if (!memcmp(e->key, key, KEY_LEN)) {
+            return e;
+        }
+    }
+    return NULL;
+}
+
+/* Caller holds the lock.  Takes e out of the table (its ring slot stays
+ * until it is reused, so memory stays bounded by max). */
+static void remove_locked(cg_token_cache_t *c, entry_t *e)
+{
+    entry_t **pp;
+
+    if (!e->in_table) {
+        return;
+    }
+    for (pp = bucket(c, e->key); *pp; pp = &(*pp)->next) {
+        if (*pp == e) {
+            *pp = e->next;
+            break;
+        }
+    }
+    e->next = NULL;
+    e->in_table = 0;
+    c->stats.entries--;
+    unref_locked(e);
+}
+
+static int make_key(const char *url, const char *token, apr_size_t len,
+                    unsigned char *out)
 {
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     unsigned int n = 0;
+    int ok;
 
-    EVP_DigestInit_ex(md, EVP_sha256(), NULL);
-    EVP_DigestUpdate(md, url, strlen(url) + 1);   /* + NUL as separator */
-    EVP_DigestUpdate(md, token, len);
-    EVP_DigestFinal_ex(md, out, &n);
+    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
+         /* the NUL separates the URL from the token */
+         && EVP_DigestUpdate(md, url ? url : "", url ? strlen(url) + 1 : 1)
+         && EVP_DigestUpdate(md, token, len)
+         && EVP_DigestFinal_ex(md, out, &n) && n == KEY_LEN;
     EVP_MD_CTX_free(md);
+    return ok;
 }
 
+/* A held entry for key, or NULL.  Expired entries are dropped here, so an
+ * entry never outlives its token. */
 static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
                        apr_int64_t now, double skew, apr_pool_t *p)
 {
@@ -102,9 +174,9 @@ static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
     hold_t *h;
 
     apr_thread_mutex_lock(c->lock);
-    e = apr_hash_get(c->table, key, KEY_LEN);
+    e = find_locked(c, key);
     if (e && (double)now > (double)e->exp + skew) {
-        remove_locked(c, e);    /* expired: never served again */
+        remove_locked(c, e);
         e = NULL;
     }
     if (e) {
@@ -124,48 +196,88 @@ static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
     return e;
 }
 
+static void forget(cg_token_cache_t *c, entry_t *e)
+{
+    apr_thread_mutex_lock(c->lock);
+    remove_locked(c, e);
+    apr_thread_mutex_unlock(c->lock);
+}
+
 static void insert(cg_token_cache_t *c, const unsigned char *key,
                    const cg_jwt_t *jwt)
 {
-    entry_t *e = calloc(1, sizeof(*e)), *old;
     json_t *exp = json_object_get(jwt->claims, "exp");
+    entry_t *e, *victim, **b;
 
+    /* Only what cg_jwt_validate() accepted gets here, so exp is a number;
+     * checking again costs nothing and keeps "never outlives the token"
+     * true even if that contract changed. */
+    if (!json_is_number(exp)) {
+        return;
+    }
+    e = calloc(1, sizeof(*e));
     if (!e) {
         return;
     }
     memcpy(e->key, key, KEY_LEN);
+    /* Deep copies: the request's own JSON dies with its pool, and these
+     * are shared read-only by every later request with the same token. */
     e->claims = json_deep_copy(jwt->claims);
     e->header = json_deep_copy(jwt->header);
     e->token_use = jwt->token_use;
     e->exp = (apr_int64_t)json_number_value(exp);
-    e->refs = 1;
     if (!e->claims || !e->header) {
         entry_free(e);
         return;
     }
+    e->kid = json_string_value(json_object_get(e->header, "kid"));
 
     apr_thread_mutex_lock(c->lock);
-    old = apr_hash_get(c->table, key, KEY_LEN);
-    if (old) {
+    if (find_locked(c, key)) {
         /* Another thread verified the same token meanwhile. */
         apr_thread_mutex_unlock(c->lock);
         entry_free(e);
         return;
     }
-    if (c->ring[c->head]) {
-        entry_t *victim = c->ring[c->head];
-        if (apr_hash_get(c->table, victim->key, KEY_LEN) == victim) {
+    victim = c->ring[c->head];
+    if (victim) {
+        if (victim->in_table) {
             c->stats.evictions++;
         }
         remove_locked(c, victim);
         unref_locked(victim);   /* the ring's own reference */
     }
-    e->refs++;                  /* one for the table, one for the ring */
+    e->refs = 2;                /* one for the table, one for the ring */
     c->ring[c->head] = e;
     c->head = (c->head + 1) % c->max;
-    apr_hash_set(c->table, e->key, KEY_LEN, e);
+    b = bucket(c, key);
+    e->next = *b;
+    *b = e;
+    e->in_table = 1;
     c->stats.entries++;
     apr_thread_mutex_unlock(c->lock);
+}
+
+/* The key the token was verified with must still be published: a key
+ * withdrawn from the JWKS takes the tokens it signed with it.  This costs
+ * a hash lookup, not an RSA operation, and it lets the key source run its
+ * periodic refresh even when every request is a cache hit. */
+static cg_err_code_e key_still_there(const cg_key_source_t *keys,
+                                     const char *kid, apr_pool_t *p,
+                                     cg_error_t *err)
+{
+    const cg_key_t *key = NULL;
+    void *hold = NULL;
+    cg_err_code_e rc;
+
+    if (!keys || !keys->lookup) {
+        return CG_OK;
+    }
+    rc = keys->lookup(keys->baton, kid, p, &key, &hold, err);
+    if (rc == CG_OK && keys->release) {
+        keys->release(keys->baton, hold);
+    }
+    return rc;
 }
 
 cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
@@ -184,10 +296,9 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
     cg_err_code_e rc;
 
     *hit = 0;
-    if (!cache || len > max) {
+    if (!cache || len > max || !make_key(jwks_url, token, len, key)) {
         return cg_jwt_validate(p, token, len, policy, keys, now, out, err);
     }
-    make_key(jwks_url, token, len, key);
     e = lookup(cache, key, now, policy->clock_skew, p);
     if (!e) {
         rc = cg_jwt_validate(p, token, len, policy, keys, now, out, err);
@@ -207,10 +318,18 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
     jwt->header = e->header;
     jwt->token_use = e->token_use;
     jwt->alg = "RS256";
-    jwt->kid = json_string_value(json_object_get(e->header, "kid"));
+    jwt->kid = e->kid;
     rc = cg_jwt_check_times(jwt, policy->clock_skew, now, p, err);
     if (rc == CG_OK) {
         rc = cg_jwt_check_policy(jwt, policy, p, err);
+    }
+    /* Keys last, as in cg_jwt_validate(): the issuer is checked first so
+     * that a token for another pool never makes us fetch anything. */
+    if (rc == CG_OK) {
+        rc = key_still_there(keys, e->kid, p, err);
+        if (rc == CG_ERR_KID_UNKNOWN) {
+            forget(cache, e);
+        }
     }
     if (rc == CG_OK) {
         *out = jwt;

@@ -5,11 +5,15 @@
  * What is cached is only "this exact token verified against the keys of
  * this JWKS URL" plus its parsed claims.  Everything that depends on where
  * the request goes (issuer, token_use, client, nonce) and on the clock
- * (exp, nbf, iat) is checked again on every hit.  Entries are keyed by a
- * SHA-256 of the JWKS URL and the whole token, never outlive the token's
- * exp, and their number is bounded (oldest insertion evicted first).
+ * (exp, nbf, iat) is checked again on every hit, and so is the presence of
+ * the token's kid in the key source (a hash lookup, no RSA): a key
+ * withdrawn from the JWKS stops its cached tokens too.  Entries are keyed
+ * by a SHA-256 of the JWKS URL and the whole token, never outlive the
+ * token's exp, and their number is bounded (oldest insertion evicted
+ * first).
  *
- * The store is per process and thread-safe.  Entries are reference
+ * The store is per process and thread-safe; after creation it allocates
+ * with malloc only, never from the creation pool.  Entries are reference
  * counted: a hit hands out a hold that is given back when the request's
  * pool is cleaned up, so eviction never frees claims a request still reads.
  * Cached claims are shared read-only between threads.
@@ -23,6 +27,7 @@ typedef struct cg_token_cache_t cg_token_cache_t;
 
 #define CG_TOKEN_CACHE_DEFAULT_SIZE 4096
 
+/* NULL when out of memory.  The cache lives until p is cleaned up. */
 cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries);
 
 /*
