@@ -114,6 +114,7 @@ typedef struct {
 /* What authentication established, for authz, the mirror and handlers. */
 typedef struct {
     json_t *claims;         /* validated claims; lives as long as r->pool */
+    const cg_jwt_t *jwt;    /* the bearer token, when there was one */
     const char *user;
     const char *source;     /* "bearer" */
     int bearer;             /* the request carried a bearer token */

@@ -216,6 +216,7 @@ int cognito_check_authn(request_rec *r)
     r->ap_auth_type = (char *)COGNITO_AUTH_TYPE;
     ctx = ctx_create(r);
     ctx->claims = jwt->claims;
+    ctx->jwt = jwt;
     ctx->user = r->user;
     ctx->source = "bearer";
     ctx->bearer = 1;

@@ -7,6 +7,8 @@
  */
 #include "mod_cognito.h"
 
+#include <stdlib.h>
+
 #include <apr_strings.h>
 #include <http_request.h>
 
@@ -53,13 +55,58 @@ int cognito_scrub_headers(request_rec *r)
     return DECLINED;
 }
 
+/* The claim variables, from the token cache's memo when this token was
+ * mirrored with these settings before: serialising and hashing the claims
+ * is most of what a cached request costs otherwise. */
+static void mirror_vars(request_rec *r, const cognito_request_ctx *ctx,
+                        const cg_mirror_conf_t *mc, const cg_var_t **vars,
+                        int *count)
+{
+    cg_token_cache_t *cache = cognito_token_cache();
+    const char *tag = NULL;
+    const cg_var_list_t *memo = NULL;
+    apr_array_header_t *made;
+
+    if (ctx->jwt && ctx->jwt->cached) {
+        tag = cg_mirror_tag(r->pool, mc);
+        memo = cg_token_cache_memo(cache, ctx->jwt, tag);
+    }
+    if (memo) {
+        *vars = memo->vars;
+        *count = memo->count;
+        return;
+    }
+    made = cg_mirror_vars(r->pool, ctx->claims, mc);
+    if (tag) {
+        cg_var_list_t *frozen = cg_mirror_freeze(made);
+        if (frozen) {
+            cg_token_cache_keep(cache, ctx->jwt, tag, frozen, free);
+        }
+    }
+    *vars = (const cg_var_t *)made->elts;
+    *count = made->nelts;
+}
+
+static int has_prefix(void *data, const char *key, const char *val)
+{
+    const char *prefix = data;
+    return strncmp(key, prefix, strlen(prefix)) != 0;  /* 0 stops the scan */
+}
+
+/* Whether the table already holds a variable with our prefix (a
+ * sub-request inherits its parent's, SetEnv may have set one). */
+static int table_has_prefix(apr_table_t *t, const char *prefix)
+{
+    return !apr_table_do(has_prefix, (void *)prefix, t, NULL);
+}
+
 int cognito_fixups(request_rec *r)
 {
     cognito_request_ctx *ctx = cognito_ctx_find(r);
     cognito_dir_conf *d;
     cg_mirror_conf_t mc;
-    apr_array_header_t *vars;
-    int mode, i, max;
+    const cg_var_t *vars;
+    int mode, i, max, count, fresh;
 
     if (!ctx || !ctx->claims) {
         return DECLINED;
@@ -89,12 +136,20 @@ int cognito_fixups(request_rec *r)
     mc.prefix = cognito_claim_prefix(d);
     mc.delimiter = d->claim_delimiter;
     mc.per_claim = 1;
-    vars = cg_mirror_vars(r->pool, ctx->claims, &mc);
+    mirror_vars(r, ctx, &mc, &vars, &count);
     max = d->header_max_size == COGNITO_UNSET ? 4096 : d->header_max_size;
+    /* The names are distinct, so when none is set yet adding is enough;
+     * setting would compare each name with every one before it, and all
+     * share the prefix. */
+    fresh = (mode & COGNITO_PASS_ENV)
+            && !table_has_prefix(r->subprocess_env, mc.prefix);
 
-    for (i = 0; i < vars->nelts; i++) {
-        const cg_var_t *v = &APR_ARRAY_IDX(vars, i, cg_var_t);
-        if (mode & COGNITO_PASS_ENV) {
+    for (i = 0; i < count; i++) {
+        const cg_var_t *v = &vars[i];
+        if (fresh) {
+            apr_table_addn(r->subprocess_env, v->name, v->value);
+        }
+        else if (mode & COGNITO_PASS_ENV) {
             apr_table_setn(r->subprocess_env, v->name, v->value);
         }
         if (mode & COGNITO_PASS_HEADERS) {

@@ -54,6 +54,7 @@ typedef struct {
     const char *alg;
     const char *kid;
     int token_use;              /* CG_TOKEN_USE_*, 0 when absent/other */
+    const void *cached;         /* the token cache entry on a hit, or NULL */
 } cg_jwt_t;
 
 typedef struct {

@@ -238,6 +238,50 @@ apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
     return vars;
 }
 
+cg_var_list_t *cg_mirror_freeze(const apr_array_header_t *vars)
+{
+    apr_size_t size = sizeof(cg_var_list_t), off;
+    cg_var_list_t *list;
+    char *strings;
+    int i;
+
+    for (i = 0; i < vars->nelts; i++) {
+        const cg_var_t *v = &APR_ARRAY_IDX(vars, i, cg_var_t);
+        size += sizeof(cg_var_t) + strlen(v->name) + strlen(v->value) + 2;
+    }
+    list = malloc(size);
+    if (!list) {
+        return NULL;
+    }
+    list->count = vars->nelts;
+    strings = (char *)&list->vars[vars->nelts];
+    off = 0;
+    for (i = 0; i < vars->nelts; i++) {
+        const cg_var_t *v = &APR_ARRAY_IDX(vars, i, cg_var_t);
+        apr_size_t n = strlen(v->name) + 1, m = strlen(v->value) + 1;
+
+        memcpy(strings + off, v->name, n);
+        list->vars[i].name = strings + off;
+        off += n;
+        memcpy(strings + off, v->value, m);
+        list->vars[i].value = strings + off;
+        off += m;
+    }
+    return list;
+}
+
+char *cg_mirror_tag(apr_pool_t *p, const cg_mirror_conf_t *conf)
+{
+    /* Prefixes are [A-Za-z0-9_] and delimiters have no backslash, so the
+     * separators cannot be confused with their contents. */
+    return apr_psprintf(p, "mirror\\%s\\%s\\%d",
+                        conf && conf->prefix ? conf->prefix
+                                             : CG_MIRROR_DEFAULT_PREFIX,
+                        conf && conf->delimiter ? conf->delimiter
+                                                : CG_MIRROR_DEFAULT_DELIMITER,
+                        conf ? conf->per_claim : 1);
+}
+
 int cg_mirror_header_is_ours(const char *header, const char *prefix)
 {
     const char *h = header, *x = prefix;

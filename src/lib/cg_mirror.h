@@ -56,6 +56,18 @@ typedef struct {
 apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
                                    const cg_mirror_conf_t *conf);
 
+/* The same variables in one malloc'd block (free() releases it), to keep
+ * beyond p: the token cache keeps them with a token, so a token seen
+ * again is mirrored without serialising or hashing its claims again. */
+typedef struct {
+    int count;
+    cg_var_t vars[];
+} cg_var_list_t;
+cg_var_list_t *cg_mirror_freeze(const apr_array_header_t *vars);
+
+/* A tag naming the settings that shape cg_mirror_vars() output. */
+char *cg_mirror_tag(apr_pool_t *p, const cg_mirror_conf_t *conf);
+
 /* COGNITO_CLAIM_ style mangling of one claim name (without prefix). */
 char *cg_mirror_claim_name(apr_pool_t *p, const char *claim);
 

@@ -10,6 +10,12 @@
 
 #define KEY_LEN 32
 
+typedef struct {
+    char *tag;
+    void *data;
+    cg_memo_free_fn *free_fn;
+} memo_t;
+
 typedef struct entry_t {
     struct entry_t *next;   /* bucket chain */
     unsigned char key[KEY_LEN];
@@ -20,6 +26,7 @@ typedef struct entry_t {
     apr_int64_t exp;
     int refs;               /* +1 in the table, +1 in the ring, +1 a hold */
     int in_table;
+    memo_t memos[CG_TOKEN_CACHE_MEMOS];
 } entry_t;
 
 /*
@@ -45,6 +52,12 @@ typedef struct {
 
 static void entry_free(entry_t *e)
 {
+    int i;
+
+    for (i = 0; i < CG_TOKEN_CACHE_MEMOS && e->memos[i].tag; i++) {
+        e->memos[i].free_fn(e->memos[i].data);
+        free(e->memos[i].tag);
+    }
     json_decref(e->claims);
     json_decref(e->header);
     free(e);
@@ -319,6 +332,7 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
     jwt->token_use = e->token_use;
     jwt->alg = "RS256";
     jwt->kid = e->kid;
+    jwt->cached = e;
     rc = cg_jwt_check_times(jwt, policy->clock_skew, now, p, err);
     if (rc == CG_OK) {
         rc = cg_jwt_check_policy(jwt, policy, p, err);
@@ -335,6 +349,79 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
         *out = jwt;
     }
     return rc;
+}
+
+/* Caller holds the lock. */
+static memo_t *memo_locked(entry_t *e, const char *tag)
+{
+    int i;
+
+    for (i = 0; i < CG_TOKEN_CACHE_MEMOS && e->memos[i].tag; i++) {
+        if (!strcmp(e->memos[i].tag, tag)) {
+            return &e->memos[i];
+        }
+    }
+    return NULL;
+}
+
+const void *cg_token_cache_memo(cg_token_cache_t *c, const cg_jwt_t *jwt,
+                                const char *tag)
+{
+    memo_t *m;
+    const void *data;
+
+    if (!c || !jwt || !jwt->cached) {
+        return NULL;
+    }
+    apr_thread_mutex_lock(c->lock);
+    m = memo_locked((entry_t *)jwt->cached, tag);
+    data = m ? m->data : NULL;
+    apr_thread_mutex_unlock(c->lock);
+    return data;
+}
+
+const void *cg_token_cache_keep(cg_token_cache_t *c, const cg_jwt_t *jwt,
+                                const char *tag, void *data,
+                                cg_memo_free_fn *free_fn)
+{
+    entry_t *e = jwt ? (entry_t *)jwt->cached : NULL;
+    memo_t *m;
+    const void *kept = NULL;
+    char *tag_copy;
+    int i;
+
+    if (!c || !e || !data) {
+        if (data) {
+            free_fn(data);
+        }
+        return NULL;
+    }
+    tag_copy = strdup(tag);
+    apr_thread_mutex_lock(c->lock);
+    m = memo_locked(e, tag);
+    if (m) {
+        kept = m->data;         /* another request was quicker */
+    }
+    else if (tag_copy) {
+        i = 0;
+        while (i < CG_TOKEN_CACHE_MEMOS && e->memos[i].tag) {
+            i++;
+        }
+        if (i < CG_TOKEN_CACHE_MEMOS) {
+            e->memos[i].tag = tag_copy;
+            e->memos[i].data = data;
+            e->memos[i].free_fn = free_fn;
+            kept = data;
+            tag_copy = NULL;
+            data = NULL;
+        }
+    }
+    apr_thread_mutex_unlock(c->lock);
+    free(tag_copy);
+    if (data) {
+        free_fn(data);
+    }
+    return kept;
 }
 
 void cg_token_cache_get_stats(cg_token_cache_t *c, cg_token_cache_stats_t *s)

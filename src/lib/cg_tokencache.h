@@ -44,6 +44,29 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
                                      apr_int64_t now, cg_jwt_t **out,
                                      int *hit, cg_error_t *err);
 
+/*
+ * Memos: values derived from a cached token's claims (the claim mirror,
+ * say) kept with the entry, so later hits of the same token reuse them
+ * instead of deriving them again.  tag names the derivation, settings
+ * included.  A memo is written once and never replaced while its entry
+ * lives (a request may be reading it); it is freed with free_fn when the
+ * entry goes.  An entry keeps at most CG_TOKEN_CACHE_MEMOS of them.
+ */
+#define CG_TOKEN_CACHE_MEMOS 2
+typedef void cg_memo_free_fn(void *data);
+
+/* The memo for tag kept with the entry jwt came from, or NULL (also when
+ * jwt was not a cache hit).  Valid as long as jwt is. */
+const void *cg_token_cache_memo(cg_token_cache_t *c, const cg_jwt_t *jwt,
+                                const char *tag);
+
+/* Keep data (which the cache now owns in every case) as jwt's memo for
+ * tag.  When it cannot be kept (not a hit, already kept, slots full) it is
+ * freed at once.  Returns the memo now kept for tag, or NULL. */
+const void *cg_token_cache_keep(cg_token_cache_t *c, const cg_jwt_t *jwt,
+                                const char *tag, void *data,
+                                cg_memo_free_fn *free_fn);
+
 typedef struct {
     unsigned long hits, misses, entries, evictions;
 } cg_token_cache_stats_t;

@@ -370,3 +370,19 @@ def test_replica_example_tracks_users_and_groups(site, emu):
     assert rows == [("bob", "staff"), ("dora", "auditors")]
     assert db.execute("SELECT updates FROM users WHERE username = 'dora'"
                       ).fetchone() == (2,)
+
+
+def test_repeated_token_mirrors_the_same_under_each_settings(site, emu):
+    # Hits of the token cache reuse the mirror made for the same settings;
+    # other settings (prefix, delimiter) must still get their own.
+    tok = emu.token(claims={"cognito:groups": ["a;b", "c"]})
+    first = env(site, "/valid/env", tok)
+    for _ in range(3):
+        again = env(site, "/valid/env", tok)
+        both = env(site, "/both/env", tok)
+        assert {k: v for k, v in again.items() if k.startswith("COGNITO_")} \
+            == {k: v for k, v in first.items() if k.startswith("COGNITO_")}
+        assert again["COGNITO_GROUPS"] == "a;b,c"
+        assert both["AUTH_GROUPS"] == "a\\;b;c"
+        assert not any(k.startswith("COGNITO_") for k in both)
+        assert both["AUTH_CLAIMS_SHA256"] == first["COGNITO_CLAIMS_SHA256"]
