@@ -76,7 +76,10 @@ static void mirror_vars(request_rec *r, const cognito_request_ctx *ctx,
         *count = memo->count;
         return;
     }
-    made = cg_mirror_vars(r->pool, ctx->claims, mc);
+    made = ctx->jwt && ctx->jwt->payload
+           ? cg_mirror_vars_signed(r->pool, ctx->claims, ctx->jwt->payload,
+                                   ctx->jwt->payload_len, mc)
+           : cg_mirror_vars(r->pool, ctx->claims, mc);
     if (tag) {
         cg_var_list_t *frozen = cg_mirror_freeze(made);
         if (frozen) {

@@ -183,8 +183,45 @@ static void add(apr_array_header_t *vars, apr_pool_t *p, const char *prefix,
     v->value = value;
 }
 
+char *cg_mirror_compact_json(apr_pool_t *p, const char *json, apr_size_t len)
+{
+    char *out = apr_palloc(p, len + 1), *o = out;
+    const char *s, *end = json + len;
+    int in_string = 0;
+
+    for (s = json; s < end; s++) {
+        char c = *s;
+        if (in_string) {
+            *o++ = c;
+            if (c == '\\' && s + 1 < end) {
+                *o++ = *++s;
+            }
+            else if (c == '"') {
+                in_string = 0;
+            }
+        }
+        else if (c == '"') {
+            in_string = 1;
+            *o++ = c;
+        }
+        else if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+            *o++ = c;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
 apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
                                    const cg_mirror_conf_t *conf)
+{
+    return cg_mirror_vars_signed(p, claims, NULL, 0, conf);
+}
+
+apr_array_header_t *cg_mirror_vars_signed(apr_pool_t *p, json_t *claims,
+                                          const char *payload,
+                                          apr_size_t payload_len,
+                                          const cg_mirror_conf_t *conf)
 {
     const char *prefix = conf && conf->prefix ? conf->prefix
                                               : CG_MIRROR_DEFAULT_PREFIX;
@@ -213,8 +250,11 @@ apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
     v = json_object_get(claims, "auth_time");
     add(vars, p, prefix, "AUTH_TIME", v ? cg_json_scalar_text(p, v) : NULL);
 
-    json = json_dumps(claims, JSON_COMPACT);
-    if (json) {
+    if (payload) {
+        add(vars, p, prefix, "CLAIMS",
+            cg_mirror_compact_json(p, payload, payload_len));
+    }
+    else if ((json = json_dumps(claims, JSON_COMPACT)) != NULL) {
         add(vars, p, prefix, "CLAIMS", apr_pstrdup(p, json));
         free(json);
     }

@@ -56,6 +56,17 @@ typedef struct {
 apr_array_header_t *cg_mirror_vars(apr_pool_t *p, json_t *claims,
                                    const cg_mirror_conf_t *conf);
 
+/* The same, with COGNITO_CLAIMS taken from the claim set's JSON text as it
+ * was signed (the token's decoded payload; whitespace outside strings is
+ * dropped) instead of serialising claims again.  payload NULL: as above. */
+apr_array_header_t *cg_mirror_vars_signed(apr_pool_t *p, json_t *claims,
+                                          const char *payload,
+                                          apr_size_t payload_len,
+                                          const cg_mirror_conf_t *conf);
+
+/* JSON text without the whitespace between tokens (strings untouched). */
+char *cg_mirror_compact_json(apr_pool_t *p, const char *json, apr_size_t len);
+
 /* The same variables in one malloc'd block (free() releases it), to keep
  * beyond p: the token cache keeps them with a token, so a token seen
  * again is mirrored without serialising or hashing its claims again. */

@@ -489,6 +489,36 @@ START_TEST(claims_hash_is_order_independent_and_documented)
 }
 END_TEST
 
+START_TEST(signed_payload_gives_the_claims_text)
+{
+    static const char text[] =
+        "{ \"sub\" : \"x\",\n\t\"custom:note\": \"a \\\" b\\\\\" ,"
+        "\"email\":\"e@x\", \"cognito:groups\": [ \"g 1\" , \"h\" ] }\r\n";
+    json_t *claims = ut_json(ut_pool, text);
+    apr_array_header_t *a = cg_mirror_vars(ut_pool, claims, NULL);
+    apr_array_header_t *b = cg_mirror_vars_signed(ut_pool, claims, text,
+                                                  strlen(text), NULL);
+    int i;
+
+    ck_assert_int_eq(a->nelts, b->nelts);
+    for (i = 0; i < a->nelts; i++) {
+        const cg_var_t *x = &APR_ARRAY_IDX(a, i, cg_var_t);
+        const cg_var_t *y = &APR_ARRAY_IDX(b, i, cg_var_t);
+        ck_assert_str_eq(x->name, y->name);
+        if (!strcmp(x->name, "COGNITO_CLAIMS")) {
+            /* The signed text, compact, in its own order. */
+            ck_assert_str_eq(y->value,
+                             "{\"sub\":\"x\",\"custom:note\":\"a \\\" b\\\\\","
+                             "\"email\":\"e@x\",\"cognito:groups\":[\"g 1\",\"h\"]}");
+            ck_assert(json_equal(ut_json(ut_pool, y->value), claims));
+        }
+        else {
+            ck_assert_str_eq(x->value, y->value);
+        }
+    }
+}
+END_TEST
+
 Suite *ut_mirror_suite(void)
 {
     Suite *s = suite_create("mirror");
@@ -503,6 +533,7 @@ Suite *ut_mirror_suite(void)
     tcase_add_test(tc, mangled_name_collisions);
     tcase_add_test(tc, array_joins);
     tcase_add_test(tc, joins_are_lossless);
+    tcase_add_test(tc, signed_payload_gives_the_claims_text);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("headers");
