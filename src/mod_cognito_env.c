@@ -111,10 +111,11 @@ int cognito_fixups(request_rec *r)
     const cg_var_t *vars;
     int mode, i, max, count, fresh;
 
-    if (!ctx || !ctx->claims) {
-        return DECLINED;
-    }
     d = ap_get_module_config(r->per_dir_config, &auth_cognito_module);
+    if (!ctx || !ctx->claims) {
+        /* Still clears look-alike AWS_* variables on anonymous requests. */
+        return cognito_aws_fixups(r, d, ctx);
+    }
     mode = cognito_pass_claims_as(d);
     if (ctx->access_token && d->pass_access_token == 1
         && ctx->source && strcmp(ctx->source, "bearer") != 0) {

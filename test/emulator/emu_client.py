@@ -243,6 +243,12 @@ class Emulator:
             "id": id, "user_pool": user_pool,
             "credential_lifetime": credential_lifetime})
 
+    def identity_calls(self):
+        """Successful GetId / GetCredentialsForIdentity calls, oldest
+        first: op, identity_pool, logins (keys), identity_id, credentials
+        (what GetCredentialsForIdentity issued)."""
+        return self._call("GET", "/_emu/identity-calls")["calls"]
+
     def settings(self, **kw):
         return self._call("POST", "/_emu/settings", kw)
 

@@ -284,6 +284,10 @@ def settings(app, req):
         return json_response(dict(app.state.settings))
 
 
+def identity_calls(app, req):
+    return json_response({"calls": app.state.identity_call_log()})
+
+
 def revoked(app, req):
     return json_response({"revoked": app.state.revoked()})
 
@@ -316,6 +320,7 @@ ROUTES = [(m, re.compile("^" + p + "$"), f) for m, p, f in (
     ("GET", r"/_emu/faults", faults),
     ("POST", r"/_emu/faults/clear", clear_faults),
     ("POST", r"/_emu/identity-pools", put_identity_pool),
+    ("GET", r"/_emu/identity-calls", identity_calls),
     ("GET", r"/_emu/revoked", revoked),
     ("GET", r"/_emu/codes", codes),
     ("POST", r"/_emu/settings", settings),

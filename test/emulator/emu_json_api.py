@@ -246,8 +246,11 @@ def _identity_pool(app, pool_id):
 def get_id(app, req, body):
     ipool = _identity_pool(app, body.get("IdentityPoolId"))
     claims = _check_logins(app, ipool, body.get("Logins"))
-    return amz_response({"IdentityId": app.state.identity_id(
-        ipool, claims["sub"])})
+    iid = app.state.identity_id(ipool, claims["sub"])
+    app.state.record_identity_call({
+        "op": "get_id", "identity_pool": ipool.pool_id,
+        "logins": sorted(body["Logins"]), "identity_id": iid})
+    return amz_response({"IdentityId": iid})
 
 
 def _random_credentials(lifetime):
@@ -276,8 +279,12 @@ def get_credentials(app, req, body):
         raise ApiError("NotAuthorizedException", "Logins don't match. "
                        "Please include at least one valid login for this "
                        "identity or identity pool.")
-    return amz_response({"Credentials": _random_credentials(
-        ipool.credential_lifetime), "IdentityId": iid})
+    creds = _random_credentials(ipool.credential_lifetime)
+    app.state.record_identity_call({
+        "op": "get_credentials", "identity_pool": ipool.pool_id,
+        "logins": sorted(body["Logins"]), "identity_id": iid,
+        "credentials": dict(creds)})
+    return amz_response({"Credentials": creds, "IdentityId": iid})
 
 
 HANDLERS = {"initiate_auth": initiate_auth, "get_id": get_id,

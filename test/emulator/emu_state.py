@@ -222,6 +222,7 @@ class State:
             self.identity_pools = {}
             self.identities = {}
             self.identity_by_sub = {}
+            self.identity_calls = []
             self.settings = {"code_lifetime": CODE_LIFETIME}
         self.pool(DEFAULT_POOL)
         self.put_identity_pool(IdentityPool(DEFAULT_IDENTITY_POOL,
@@ -369,3 +370,15 @@ class State:
     def identity(self, iid):
         with self.lock:
             return self.identities.get(iid)
+
+    def record_identity_call(self, call):
+        """Successful GetId / GetCredentialsForIdentity calls, newest last
+        (the Logins keys, never the tokens), so tests can see what the
+        module sent and compare what it passed on with what was issued."""
+        with self.lock:
+            self.identity_calls.append(call)
+            del self.identity_calls[:-200]
+
+    def identity_call_log(self):
+        with self.lock:
+            return [dict(c) for c in self.identity_calls]

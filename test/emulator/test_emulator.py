@@ -892,6 +892,28 @@ def test_identity_pool(emu):
     assert s["get_id"] == 11 and s["get_credentials"] == 4
 
 
+def test_identity_call_log(emu):
+    """Successful identity calls are listed with the Logins keys the caller
+    used (never the tokens) and exactly the credentials that were issued;
+    refused calls are not listed; reset empties the list."""
+    idt = emu.token(token_use="id")
+    alt = emu.issuer().split("://", 1)[1]
+    iid = get_id(emu, idt, provider=alt).json()["IdentityId"]
+    assert get_id(emu, emu.token()).status == 400
+    gc = "AWSCognitoIdentityService.GetCredentialsForIdentity"
+    issued = json_api(emu, gc, {"IdentityId": iid,
+                                "Logins": {alt: idt}}).json()["Credentials"]
+    calls = emu.identity_calls()
+    assert [c["op"] for c in calls] == ["get_id", "get_credentials"]
+    assert calls[0] == {"op": "get_id", "identity_pool": IDENTITY_POOL,
+                        "logins": [alt], "identity_id": iid}
+    assert calls[1]["logins"] == [alt] and calls[1]["identity_id"] == iid
+    assert calls[1]["credentials"] == issued
+    assert idt not in json.dumps(calls)
+    emu.reset()
+    assert emu.identity_calls() == []
+
+
 # -- control API, CLI --------------------------------------------------------
 
 def test_users_and_clients(emu):

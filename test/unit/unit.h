@@ -202,5 +202,6 @@ Suite *ut_claims_suite(void);
 Suite *ut_mirror_suite(void);
 Suite *ut_pool_suite(void);
 Suite *ut_tokencache_suite(void);
+Suite *ut_identity_suite(void);
 
 #endif
