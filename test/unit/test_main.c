@@ -36,6 +36,11 @@ int main(void)
     srunner_add_suite(sr, ut_claims_suite());
     srunner_add_suite(sr, ut_mirror_suite());
     srunner_add_suite(sr, ut_pool_suite());
+    srunner_add_suite(sr, ut_seal_suite());
+    srunner_add_suite(sr, ut_session_suite());
+    srunner_add_suite(sr, ut_cookie_suite());
+    srunner_add_suite(sr, ut_url_suite());
+    srunner_add_suite(sr, ut_oauth_suite());
 
     if (getenv("CK_VERBOSITY")) {
         mode = CK_ENV;

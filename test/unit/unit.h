@@ -201,5 +201,10 @@ Suite *ut_keystore_suite(void);
 Suite *ut_claims_suite(void);
 Suite *ut_mirror_suite(void);
 Suite *ut_pool_suite(void);
+Suite *ut_seal_suite(void);
+Suite *ut_session_suite(void);
+Suite *ut_cookie_suite(void);
+Suite *ut_url_suite(void);
+Suite *ut_oauth_suite(void);
 
 #endif
