@@ -437,27 +437,44 @@ static int client_accepted(const cognito_dir_conf *d, const char *client)
     return 0;
 }
 
-static int establish(request_rec *r, const cognito_dir_conf *d,
-                     cognito_session *cs)
+/*
+ * The session was sealed by us after validation, but possibly for another
+ * section (another pool or app client sharing the cookie name and
+ * passphrase): it only counts where its tokens would.  A foreign session
+ * is left alone (not ended), it is still good where it came from.
+ */
+static int belongs_here(request_rec *r, const cognito_dir_conf *d,
+                        const cognito_session *cs)
 {
-    cognito_request_ctx *ctx;
     cg_jwt_t *jwt;
     cg_error_t err;
-    const char *user, *iss;
+    const char *iss;
 
     if (cg_jwt_parse(r->pool, cs->s.id_token, strlen(cs->s.id_token), 65536,
                      &jwt, &err) != CG_OK) {
-        return HTTP_UNAUTHORIZED;
+        return 0;
     }
-    /* The session was sealed by us after validation, but possibly for
-     * another section (another pool or app client sharing the cookie name
-     * and passphrase): it only counts where its tokens would. */
     iss = cg_claims_string(jwt->claims, "iss");
     if (!iss || !d->issuer || strcmp(iss, d->issuer) != 0
         || !client_accepted(d, cg_claims_client(jwt->claims))) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "session was made for another pool or app client "
                       "than %s accepts; ignoring it", d->section);
+        return 0;
+    }
+    return 1;
+}
+
+static int establish(request_rec *r, const cognito_dir_conf *d,
+                     cognito_session *cs)
+{
+    cognito_request_ctx *ctx;
+    cg_jwt_t *jwt;
+    cg_error_t err;
+    const char *user;
+
+    if (cg_jwt_parse(r->pool, cs->s.id_token, strlen(cs->s.id_token), 65536,
+                     &jwt, &err) != CG_OK) {
         return HTTP_UNAUTHORIZED;
     }
     user = cg_claims_username(jwt->claims, d->remote_user_claim);
@@ -486,7 +503,7 @@ int cognito_authn_session(request_rec *r, const cognito_dir_conf *d)
     int max_age, idle, status, touch;
     apr_int64_t now = now_sec();
 
-    if (!cs) {
+    if (!cs || !belongs_here(r, d, cs)) {
         return DECLINED;
     }
     max_age = d->session_max_age == COGNITO_UNSET ? 28800
@@ -497,8 +514,9 @@ int cognito_authn_session(request_rec *r, const cognito_dir_conf *d)
     case CG_SESSION_IDLE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "session expired (%s); logging in again",
-                      now >= cs->s.created + max_age ? "maximum age"
-                                                     : "inactivity");
+                      cg_session_check(&cs->s, now, max_age, idle,
+                                       REFRESH_MARGIN) == CG_SESSION_IDLE
+                      ? "inactivity" : "maximum age");
         cognito_session_destroy(r, d, cs);
         return DECLINED;
     case CG_SESSION_REFRESH:
@@ -553,6 +571,16 @@ static const char *param(request_rec *r, const char *name)
     return r->args ? cg_url_query_param(r->pool, r->args, name, &dup) : NULL;
 }
 
+/* A redirect target parameter: *bad set when it is there but given twice
+ * or not decodable, which is refused rather than taken as "no target". */
+static const char *target_param(request_rec *r, int *bad)
+{
+    const char *t = param(r, "target");
+
+    *bad = !t && r->args && cg_url_query_has(r->args, "target");
+    return t;
+}
+
 static int callback(request_rec *r, const cognito_dir_conf *d)
 {
     const char *state = param(r, "state"), *code = param(r, "code");
@@ -575,9 +603,15 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
     }
     if (!state && !code && !error) {
         /* A login link: CognitoRedirectURI?target=/somewhere */
-        target = param(r, "target");
-        if (target && !cg_url_safe_target(r->pool, target, cognito_origin(r),
-                                          NULL, &why)) {
+        int bad;
+
+        target = target_param(r, &bad);
+        if (bad) {
+            why = "is malformed or given twice";
+        }
+        if (bad || (target && !cg_url_safe_target(r->pool, target,
+                                                  cognito_origin(r), NULL,
+                                                  &why))) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "login target refused: it %s", why);
             return page(r, HTTP_BAD_REQUEST, "Invalid login target");
@@ -676,14 +710,17 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
 
 static int logout(request_rec *r, const cognito_dir_conf *d)
 {
-    const char *target = param(r, "target"), *why, *dest, *rt = NULL;
+    const char *target, *why = "is malformed or given twice", *dest;
+    const char *rt = NULL;
     cognito_session *cs;
     cg_endpoints_t ep;
-    int have_ep;
+    int have_ep, bad;
 
-    if (target) {
-        target = cg_url_safe_target(r->pool, target, cognito_origin(r),
-                                    d->post_logout, &why);
+    target = target_param(r, &bad);
+    if (target || bad) {
+        target = bad ? NULL : cg_url_safe_target(r->pool, target,
+                                                 cognito_origin(r),
+                                                 d->post_logout, &why);
         if (!target) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "logout target refused: it %s", why);

@@ -180,6 +180,20 @@ START_TEST(query_params)
 }
 END_TEST
 
+/* Present at all, even when the value is refused: so a refused value is
+ * not mistaken for an absent one. */
+START_TEST(query_has)
+{
+    ck_assert(cg_url_query_has("a=1&target=%00", "target"));
+    ck_assert(cg_url_query_has("target", "target"));
+    ck_assert(cg_url_query_has("target=", "target"));
+    ck_assert(cg_url_query_has("x=1&target=a&target=b", "target"));
+    ck_assert(!cg_url_query_has("targets=1&xtarget=2", "target"));
+    ck_assert(!cg_url_query_has("", "target"));
+    ck_assert(!cg_url_query_has("tar=1", "target"));
+}
+END_TEST
+
 Suite *ut_url_suite(void)
 {
     Suite *s = suite_create("url");
@@ -192,6 +206,7 @@ Suite *ut_url_suite(void)
     tcase_add_test(tc, long_targets_refused);
     tcase_add_test(tc, unescape);
     tcase_add_test(tc, query_params);
+    tcase_add_test(tc, query_has);
     suite_add_tcase(s, tc);
     return s;
 }
