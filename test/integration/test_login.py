@@ -1051,7 +1051,8 @@ def test_bad_login_configuration_fails_startup(emu, conf, message):
 
 def test_passphrase_from_file_and_env(make_httpd, emu, tmp_path):
     path = tmp_path / "pp"
-    path.write_text(PASS_B + "\n")
+    # Only the first line counts, trailing blanks dropped.
+    path.write_text(PASS_B + "  \nnot part of it\n")
     os.chmod(tmp_path, 0o755)
     os.chmod(path, 0o644)
     os.environ["COGNITO_TEST_PASSPHRASE"] = PASS_A
@@ -1241,3 +1242,50 @@ def test_original_url_return_is_same_origin(origin_site, emu, path):
     assert not rest.startswith("//") and "\\" not in rest, back
     split = urllib.parse.urlsplit(urllib.parse.urljoin(origin + "/", back))
     assert split.netloc == "127.0.0.1:%d" % h.port
+
+
+# -- the example configuration works as it stands --------------------------
+
+def test_browser_login_example_logs_in(make_httpd, emu):
+    """httpd-conf/browser-login.conf, pointed at the emulator (and plain
+    http), logs a browser in and out."""
+    from httpd import REPO
+    with open(os.path.join(REPO, "httpd-conf", "browser-login.conf")) as f:
+        text = f.read()
+    h = make_httpd("", start=False, name="example-login")
+    secrets = os.path.join(h.dir, "secrets")
+    os.makedirs(secrets)
+    h.write(os.path.join(secrets, "cognito-client-secret"),
+            emu_client.CONF_SECRET + "\n")
+    h.write(os.path.join(secrets, "cognito-session-passphrase"),
+            PASS_A + "\n")
+    subs = [
+        (r"(?m)^LoadModule auth_cognito_module .*$", ""),
+        (r"(?m)^ServerName .*$", "ServerName @URL@"),
+        (r"CognitoUserPoolId \S+", "CognitoUserPoolId %s\n    CognitoIssuer %s"
+         % (POOL, emu.issuer(POOL))),
+        (r"CognitoClientId \S+", "CognitoClientId " + emu_client.CONF_CLIENT),
+        (r"CognitoDomain \S+", "CognitoDomain " + emu.base_url),
+        (r"/etc/apache2/", secrets + "/"),
+        (r"CognitoPostLogoutURI \S+", "CognitoPostLogoutURI @URL@/"),
+        (r"CognitoCookieSecure On", "CognitoCookieSecure Off"),
+    ]
+    for pattern, repl in subs:
+        text, n = re.subn(pattern, repl.replace("\\", "\\\\"), text)
+        assert n, pattern
+    h.write_config(config=text)
+    h.start()
+    b = hu.Browser()
+    resp = hu.login(b, emu, h.url + "/index.html")
+    assert hu.location(resp) == h.url + "/index.html"
+    assert list(hu.session_cookies(b, "app_session"))
+    assert b.get(h.url + "/index.html").text == "hello\n"
+    bob = hu.Browser()
+    hu.login(bob, emu, h.url + "/index.html", "bob")
+    assert bob.get(h.url + "/admin/").status_code == 403
+    assert b.get(h.url + "/admin/").status_code == 404   # allowed, no page
+    assert b.get(h.url + "/index.html", headers={
+        "X-Requested-With": "XMLHttpRequest"}).status_code == 200
+    out = hu.location(b.get(h.url + "/logout"))
+    assert hu.query(out)["logout_uri"] == h.url + "/"
+    assert b.get(h.url + "/index.html").status_code == 302
