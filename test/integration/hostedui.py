@@ -2,6 +2,7 @@
 behaves like a browser navigation, and the steps of the Hosted UI flow
 (the module's redirect, the emulator's login form, the callback), so tests
 can stop at any step, tamper with it, or replay it."""
+import html
 import re
 import urllib.parse
 
@@ -80,15 +81,10 @@ def sign_in(browser, emu, authorize_url, username="alice",
     assert 'name="cognitoSignInForm"' in form.text, form.text[:500]
     fields = dict(re.findall(
         r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.text))
-    fields = {k: html_unescape(v) for k, v in fields.items()}
+    fields = {k: html.unescape(v) for k, v in fields.items()}
     fields.update(username=username, password=password)
     resp = browser.post(emu.base_url + "/login", data=fields)
     return location(resp)
-
-
-def html_unescape(s):
-    import html
-    return html.unescape(s)
 
 
 def finish(browser, callback_url):
