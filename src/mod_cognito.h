@@ -198,6 +198,9 @@ int cognito_session_save(request_rec *r, const cognito_dir_conf *d,
                          cognito_session *cs);
 void cognito_session_destroy(request_rec *r, const cognito_dir_conf *d,
                              cognito_session *cs);
+/* At login: the stored session the request still carries is removed
+ * (CognitoSessionStore cache); its cookies are left to be overwritten. */
+void cognito_session_discard(request_rec *r, const cognito_dir_conf *d);
 void cognito_set_cookie(request_rec *r, const char *value);
 
 /* mod_cognito_login.c */

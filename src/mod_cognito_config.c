@@ -309,8 +309,10 @@ static const char *resolve_secret(cmd_parms *cmd, const char *arg,
         }
         apr_file_read(f, buf, &n);
         apr_file_close(f);
-        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'
-                     || buf[n - 1] == ' ')) {
+        buf[n] = '\0';
+        /* The first line, without trailing blanks. */
+        n = strcspn(buf, "\r\n");
+        while (n && (buf[n - 1] == ' ' || buf[n - 1] == '\t')) {
             n--;
         }
         buf[n] = '\0';

@@ -424,6 +424,47 @@ static int refresh(request_rec *r, const cognito_dir_conf *d,
     return status;
 }
 
+/* Is the app client among this section's CognitoClientId? */
+static int client_accepted(const cognito_dir_conf *d, const char *client)
+{
+    int i;
+
+    for (i = 0; client && d->client_ids && i < d->client_ids->nelts; i++) {
+        if (!strcmp(APR_ARRAY_IDX(d->client_ids, i, const char *), client)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * The session was sealed by us after validation, but possibly for another
+ * section (another pool or app client sharing the cookie name and
+ * passphrase): it only counts where its tokens would.  A foreign session
+ * is left alone (not ended), it is still good where it came from.
+ */
+static int belongs_here(request_rec *r, const cognito_dir_conf *d,
+                        const cognito_session *cs)
+{
+    cg_jwt_t *jwt;
+    cg_error_t err;
+    const char *iss;
+
+    if (cg_jwt_parse(r->pool, cs->s.id_token, strlen(cs->s.id_token), 65536,
+                     &jwt, &err) != CG_OK) {
+        return 0;
+    }
+    iss = cg_claims_string(jwt->claims, "iss");
+    if (!iss || !d->issuer || strcmp(iss, d->issuer) != 0
+        || !client_accepted(d, cg_claims_client(jwt->claims))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "session was made for another pool or app client "
+                      "than %s accepts; ignoring it", d->section);
+        return 0;
+    }
+    return 1;
+}
+
 static int establish(request_rec *r, const cognito_dir_conf *d,
                      cognito_session *cs)
 {
@@ -459,10 +500,10 @@ static int establish(request_rec *r, const cognito_dir_conf *d,
 int cognito_authn_session(request_rec *r, const cognito_dir_conf *d)
 {
     cognito_session *cs = cognito_session_load(r, d);
-    int max_age, idle, status;
+    int max_age, idle, status, touch;
     apr_int64_t now = now_sec();
 
-    if (!cs) {
+    if (!cs || !belongs_here(r, d, cs)) {
         return DECLINED;
     }
     max_age = d->session_max_age == COGNITO_UNSET ? 28800
@@ -473,24 +514,38 @@ int cognito_authn_session(request_rec *r, const cognito_dir_conf *d)
     case CG_SESSION_IDLE:
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                       "session expired (%s); logging in again",
-                      now >= cs->s.created + max_age ? "maximum age"
-                                                     : "inactivity");
+                      cg_session_check(&cs->s, now, max_age, idle,
+                                       REFRESH_MARGIN) == CG_SESSION_IDLE
+                      ? "inactivity" : "maximum age");
         cognito_session_destroy(r, d, cs);
         return DECLINED;
     case CG_SESSION_REFRESH:
         status = refresh(r, d, cs);
-        if (status == HTTP_SERVICE_UNAVAILABLE && now < cs->s.token_exp) {
-            break;      /* Cognito down: the current tokens are still good */
+        if (status == HTTP_SERVICE_UNAVAILABLE) {
+            if (now < cs->s.token_exp) {
+                break;  /* Cognito down: the current tokens are still good */
+            }
+            /* Expired tokens and Cognito unreachable: not the user's
+             * fault, and the refresh token may work again in a moment,
+             * so the session is kept. */
+            apr_table_setn(r->err_headers_out, "Retry-After", "10");
+            return HTTP_SERVICE_UNAVAILABLE;
         }
         if (status != OK) {
             cognito_session_destroy(r, d, cs);
-            return status == HTTP_SERVICE_UNAVAILABLE ? status : DECLINED;
+            return DECLINED;
         }
         break;
     case CG_SESSION_VALID:
         break;
     }
-    if (now - cs->s.last_seen >= TOUCH_INTERVAL) {
+    /* Record activity often enough that a short inactivity timeout does
+     * not end the session of someone who is active. */
+    touch = idle > 0 && idle / 2 < TOUCH_INTERVAL ? idle / 2 : TOUCH_INTERVAL;
+    if (touch < 1) {
+        touch = 1;
+    }
+    if (now - cs->s.last_seen >= touch) {
         cs->s.last_seen = now;
         cs->dirty = 1;
     }
@@ -516,6 +571,16 @@ static const char *param(request_rec *r, const char *name)
     return r->args ? cg_url_query_param(r->pool, r->args, name, &dup) : NULL;
 }
 
+/* A redirect target parameter: *bad set when it is there but given twice
+ * or not decodable, which is refused rather than taken as "no target". */
+static const char *target_param(request_rec *r, int *bad)
+{
+    const char *t = param(r, "target");
+
+    *bad = !t && r->args && cg_url_query_has(r->args, "target");
+    return t;
+}
+
 static int callback(request_rec *r, const cognito_dir_conf *d)
 {
     const char *state = param(r, "state"), *code = param(r, "code");
@@ -538,9 +603,15 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
     }
     if (!state && !code && !error) {
         /* A login link: CognitoRedirectURI?target=/somewhere */
-        target = param(r, "target");
-        if (target && !cg_url_safe_target(r->pool, target, cognito_origin(r),
-                                          NULL, &why)) {
+        int bad;
+
+        target = target_param(r, &bad);
+        if (bad) {
+            why = "is malformed or given twice";
+        }
+        if (bad || (target && !cg_url_safe_target(r->pool, target,
+                                                  cognito_origin(r), NULL,
+                                                  &why))) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "login target refused: it %s", why);
             return page(r, HTTP_BAD_REQUEST, "Invalid login target");
@@ -593,8 +664,14 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
                         "code_verifier", ls.verifier,
                         "client_id", client_id(d), NULL), &t, &err);
     if (rc == CG_ERR_REJECTED) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
-                      "login: code exchange refused (%s)", t.error);
+        /* invalid_grant is this login's problem (a used or expired code,
+         * a wrong verifier); the client errors are the configuration's. */
+        int config = !strcmp(t.error, "invalid_client")
+                     || !strcmp(t.error, "unauthorized_client");
+        ap_log_rerror(APLOG_MARK, config ? APLOG_ERR : APLOG_INFO, 0, r,
+                      "login: code exchange refused (%s)%s", t.error,
+                      config ? "; check CognitoClientId and "
+                               "CognitoClientSecret" : "");
         return page(r, HTTP_UNAUTHORIZED, "Login failed");
     }
     if (rc != CG_OK) {
@@ -611,12 +688,17 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
                                : "Login failed");
     }
     /* A new id at every login: a session id planted before login is
-     * worthless afterwards. */
+     * worthless afterwards, and the session this browser had before (if
+     * any) ends. */
+    cognito_session_discard(r, d);
     cs.s.id = cg_random_token(r->pool, 32);
     cs.s.created = cs.s.last_seen = now_sec();
     status = cognito_session_save(r, d, &cs);
     if (status != OK) {
-        return status;
+        return page(r, status, status == HTTP_SERVICE_UNAVAILABLE
+                               ? "Login is unavailable right now"
+                               : "Login failed: the session cannot be "
+                                 "stored (see the server's error log)");
     }
     target = cg_url_safe_target(r->pool, ls.target, cognito_origin(r), NULL,
                                 &why);
@@ -628,14 +710,17 @@ static int callback(request_rec *r, const cognito_dir_conf *d)
 
 static int logout(request_rec *r, const cognito_dir_conf *d)
 {
-    const char *target = param(r, "target"), *why, *dest, *rt = NULL;
+    const char *target, *why = "is malformed or given twice", *dest;
+    const char *rt = NULL;
     cognito_session *cs;
     cg_endpoints_t ep;
-    int have_ep;
+    int have_ep, bad;
 
-    if (target) {
-        target = cg_url_safe_target(r->pool, target, cognito_origin(r),
-                                    d->post_logout, &why);
+    target = target_param(r, &bad);
+    if (target || bad) {
+        target = bad ? NULL : cg_url_safe_target(r->pool, target,
+                                                 cognito_origin(r),
+                                                 d->post_logout, &why);
         if (!target) {
             ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
                           "logout target refused: it %s", why);

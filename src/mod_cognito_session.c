@@ -19,6 +19,9 @@ APLOG_USE_MODULE(auth_cognito);
 
 #define DEFAULT_COOKIE "cognito_session"
 #define SESSION_CACHE_MAX (64 * 1024)
+/* Room left in the Cookie header for the app's own cookies and a pending
+ * login's state cookie. */
+#define COOKIE_HEADROOM 512
 
 int cognito_login_enabled(const cognito_dir_conf *d)
 {
@@ -65,6 +68,25 @@ static void set_cookies(request_rec *r, apr_array_header_t *values)
     for (i = 0; values && i < values->nelts; i++) {
         cognito_set_cookie(r, APR_ARRAY_IDX(values, i, const char *));
     }
+}
+
+/* Bytes the cookies among these Set-Cookie values add to a Cookie header
+ * ("name=value; " each; deletions add nothing). */
+static apr_size_t cookie_header_bytes(apr_array_header_t *values)
+{
+    apr_size_t total = 0;
+    int i;
+
+    for (i = 0; i < values->nelts; i++) {
+        const char *v = APR_ARRAY_IDX(values, i, const char *);
+        const char *semi = strchr(v, ';'), *eq = strchr(v, '=');
+        apr_size_t len = semi ? (apr_size_t)(semi - v) : strlen(v);
+
+        if (eq && eq + 1 != v + len) {
+            total += len + 2;
+        }
+    }
+    return total;
 }
 
 static int store(const cognito_dir_conf *d)
@@ -179,8 +201,23 @@ int cognito_session_save(request_rec *r, const cognito_dir_conf *d,
                              cognito_cookie_name(d), sealed, &a);
     if (!values) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                      "the session is too large for %d cookies; use "
-                      "CognitoSessionStore cache", CG_COOKIE_MAX_CHUNKS);
+                      "the session (%" APR_SIZE_T_FMT " bytes sealed) is too "
+                      "large for %d cookies; use CognitoSessionStore cache",
+                      strlen(sealed), CG_COOKIE_MAX_CHUNKS);
+        return HTTP_INTERNAL_SERVER_ERROR;
+    }
+    /* httpd refuses a Cookie header over LimitRequestFieldSize with a 400
+     * for every request, logout included: never hand a browser cookies
+     * that would lock it out of this server. */
+    if (cookie_header_bytes(values) + COOKIE_HEADROOM
+        > (apr_size_t)r->server->limit_req_fieldsize) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "the session needs %" APR_SIZE_T_FMT " bytes of "
+                      "cookies, too many for LimitRequestFieldSize %d (with "
+                      "%d to spare for other cookies); raise "
+                      "LimitRequestFieldSize or use CognitoSessionStore "
+                      "cache", cookie_header_bytes(values),
+                      r->server->limit_req_fieldsize, COOKIE_HEADROOM);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     set_cookies(r, values);
@@ -202,5 +239,18 @@ void cognito_session_destroy(request_rec *r, const cognito_dir_conf *d,
         || apr_table_get(cookies, cognito_cookie_name(d))) {
         set_cookies(r, cg_cookie_delete(r->pool, cookies,
                                         cognito_cookie_name(d), &a));
+    }
+}
+
+void cognito_session_discard(request_rec *r, const cognito_dir_conf *d)
+{
+    cognito_session *cs;
+
+    if (store(d) != COGNITO_STORE_CACHE) {
+        return;     /* the cookies are about to be overwritten */
+    }
+    cs = cognito_session_load(r, d);
+    if (cs) {
+        cognito_cache_remove(r->pool, cache_key(r, cs->s.id));
     }
 }

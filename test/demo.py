@@ -178,15 +178,23 @@ A service token (client_credentials) from the emulator's token endpoint:
 Username and password against the user pool:
   curl -u alice:{pw} {url}/basic/whoami
 
-In a browser: open {url}/app and log in as alice, bob or carol with
-password {pw}; the page lists the users the backend has replicated.
-Log out at {url}/logout.
+Browser login through the (emulated) Cognito Hosted UI:
+  1. open {url}/app in a browser on this machine
+  2. you are sent to the emulator's sign-in form: log in as alice, bob or
+     carol, password {pw}
+  3. back at {url}/app, the replica page greets you and lists the users
+     and groups the backend has replicated so far (log in as another user
+     to see the list grow)
+  4. log out at {url}/logout (the session ends, the refresh token is
+     revoked, and the Hosted UI session ends as well)
+  (The session cookie is sealed with AES-256-GCM; this demo runs over
+  plain http, hence CognitoCookieSecure Off in its configuration.)
 """.format(url=url, conf=h.conf_file, emu=emu.base_url, log=h.error_log,
            alice=alice, bob=bob_id, m2m=emu_client.M2M_CLIENT,
            m2msecret=emu_client.M2M_SECRET, pw=emu_client.PASSWORD))
         sys.stdout.flush()
         if check:
-            return run_checks(url, alice, bob_id)
+            return run_checks(emu, url, alice, bob_id)
         print("Press Ctrl-C to stop.")
         signal.sigwait({signal.SIGINT, signal.SIGTERM})
         return 0
@@ -195,7 +203,37 @@ Log out at {url}/logout.
         emu.stop()
 
 
-def run_checks(url, alice, bob_id):
+def browser_checks(emu, url):
+    """The browser login the demo prints, with a cookie-keeping client:
+    the emulator's form, the session, the replica page, logout."""
+    import hostedui as hu
+    results = []
+    try:
+        alice = hu.Browser()
+        page = hu.login_and_follow(alice, emu, url + "/app", "alice")
+        results.append(("browser login (alice)", page.status_code == 200
+                        and '<span id="user">alice</span>' in page.text))
+        bob = hu.Browser()
+        page = hu.login_and_follow(bob, emu, url + "/app", "bob")
+        results.append(("replica lists both users", page.status_code == 200
+                        and "<td>alice</td>" in page.text
+                        and "<td>bob</td>" in page.text))
+        again = alice.get(url + "/app")
+        results.append(("session kept", again.status_code == 200
+                        and '<span id="user">alice</span>' in again.text))
+        out = alice.get(url + "/logout")
+        results.append(("logout", out.status_code == 302
+                        and out.headers["Location"].startswith(
+                            emu.base_url + "/logout?")
+                        and not hu.session_cookies(alice)))
+        results.append(("logged out: login again",
+                        alice.get(url + "/app").status_code == 302))
+    except Exception as exc:    # a broken step is a failed check
+        results.append(("browser login: %s" % exc, False))
+    return results
+
+
+def run_checks(emu, url, alice, bob_id):
     checks = [
         ("no token", request(url + "/api/whoami")[0] == 401),
         ("alice's token", "user:      alice" in
@@ -210,6 +248,7 @@ def run_checks(url, alice, bob_id):
         ("browser is sent to log in", request(
             url + "/app", accept="text/html")[0] == 302),
     ]
+    checks += browser_checks(emu, url)
     failed = [name for name, ok in checks if not ok]
     for name, ok in checks:
         print("%-28s %s" % (name, "ok" if ok else "FAILED"))

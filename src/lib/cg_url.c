@@ -168,3 +168,20 @@ const char *cg_url_query_param(apr_pool_t *p, const char *query,
     }
     return found;
 }
+
+int cg_url_query_has(const char *query, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *s = query;
+
+    while (s && *s) {
+        const char *amp = strchr(s, '&');
+        size_t len = amp ? (size_t)(amp - s) : strlen(s);
+        if (len >= nlen && !strncmp(s, name, nlen)
+            && (len == nlen || s[nlen] == '=')) {
+            return 1;
+        }
+        s = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}

@@ -41,4 +41,8 @@ char *cg_url_unescape(apr_pool_t *p, const char *s);
 const char *cg_url_query_param(apr_pool_t *p, const char *query,
                                const char *name, int *dup);
 
+/* Does the query string have a parameter of that name at all (whatever
+ * its value, even one cg_url_query_param refuses)? */
+int cg_url_query_has(const char *query, const char *name);
+
 #endif

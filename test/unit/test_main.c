@@ -38,6 +38,11 @@ int main(void)
     srunner_add_suite(sr, ut_pool_suite());
     srunner_add_suite(sr, ut_tokencache_suite());
     srunner_add_suite(sr, ut_identity_suite());
+    srunner_add_suite(sr, ut_seal_suite());
+    srunner_add_suite(sr, ut_session_suite());
+    srunner_add_suite(sr, ut_cookie_suite());
+    srunner_add_suite(sr, ut_url_suite());
+    srunner_add_suite(sr, ut_oauth_suite());
 
     if (getenv("CK_VERBOSITY")) {
         mode = CK_ENV;

@@ -203,5 +203,10 @@ Suite *ut_mirror_suite(void);
 Suite *ut_pool_suite(void);
 Suite *ut_tokencache_suite(void);
 Suite *ut_identity_suite(void);
+Suite *ut_seal_suite(void);
+Suite *ut_session_suite(void);
+Suite *ut_cookie_suite(void);
+Suite *ut_url_suite(void);
+Suite *ut_oauth_suite(void);
 
 #endif
