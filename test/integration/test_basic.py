@@ -99,9 +99,9 @@ def htpasswd_line(user, password):
     return "%s:{SHA}%s\n" % (user, digest.decode())
 
 
-def make_site(emu, mpm="event", name="basic"):
+def make_site(emu, mpm="event", name="basic", mpm_conf=None):
     h = HttpdInstance(server_conf=SERVER, mpm=mpm, name=name,
-                      log_level="debug")
+                      log_level="debug", mpm_conf=mpm_conf)
     secret_file = os.path.join(h.dir, "client-secret")
     # file: takes the first line only.
     h.write(secret_file, CONF_SECRET + "\nnot part of the secret\n")
@@ -468,8 +468,8 @@ def concurrent_logins(site, user, pw, n=100):
 
 def test_concurrent_logins_coalesce(site, emu):
     user, pw = new_user(emu)
-    # Cognito takes a second to answer, so the logins really overlap.
-    emu.fault("initiate_auth", "hang", seconds=1)
+    # Cognito takes half a second to answer, so the logins really overlap.
+    emu.fault("initiate_auth", "hang", seconds=0.5)
     emu.reset_stats()
     statuses = concurrent_logins(site, user, pw)
     assert statuses == [200] * 100
@@ -477,10 +477,14 @@ def test_concurrent_logins_coalesce(site, emu):
 
 
 def test_concurrent_logins_coalesce_across_processes(emu):
-    h = make_site(emu, mpm="prefork", name="basic-prefork")
+    # Ten children from the start, so the logins really land in different
+    # processes.
+    h = make_site(emu, mpm="prefork", name="basic-prefork", mpm_conf=(
+        "StartServers 10\nMinSpareServers 10\nMaxSpareServers 16\n"
+        "ServerLimit 16\nMaxRequestWorkers 16\n"))
     try:
         user, pw = new_user(emu)
-        emu.fault("initiate_auth", "hang", seconds=1)
+        emu.fault("initiate_auth", "hang", seconds=0.5)
         emu.reset_stats()
         statuses = concurrent_logins(h, user, pw, n=40)
         assert statuses == [200] * 40
