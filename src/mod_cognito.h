@@ -162,6 +162,10 @@ apr_status_t cognito_cache_put(apr_pool_t *p, const char *key,
                                const char *val, apr_size_t len,
                                apr_time_t expiry);
 apr_status_t cognito_cache_remove(apr_pool_t *p, const char *key);
+apr_status_t cognito_cache_add(apr_pool_t *p, const char *key,
+                               const char *val, apr_size_t len,
+                               apr_time_t expiry, apr_size_t max,
+                               const char **existing);
 apr_status_t cognito_fetch_lock(void);
 void cognito_fetch_unlock(void);
 

@@ -89,7 +89,10 @@ int cognito_cache_post_config(apr_pool_t *pconf, apr_pool_t *ptemp,
 {
     cognito_server_conf *sc = ap_get_module_config(s->module_config,
                                                    &auth_cognito_module);
-    struct ap_socache_hints hints = { 72, 2048, 600 };
+    /* Many records are small (leases, failure counts, key-fetch state):
+     * shmcb sizes its index by avg_obj_size, so a smaller average gives
+     * more slots for the same memory. */
+    struct ap_socache_hints hints = { 72, 1024, 600 };
     const char *name = sc->cache_name ? sc->cache_name : "shmcb";
     const char *err;
     apr_status_t rv;
@@ -167,6 +170,33 @@ int cognito_cache_available(void)
     return provider && instance;
 }
 
+/*
+ * The key as stored.  shmcb picks a subcache by the key's first byte
+ * (it expects random SSL session ids), and every key of ours starts with
+ * "cg:", so without this the whole cache would live in one subcache of
+ * eight: a thirtieth of its slots.  A character from a hash of the key in
+ * front spreads them; it is printable, for memcache's text protocol.
+ */
+static const char *stored_key(apr_pool_t *p, const char *key,
+                              unsigned int *len)
+{
+    static const char spread[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    apr_uint32_t h = 2166136261u;       /* FNV-1a */
+    const char *k;
+    char *out;
+    apr_size_t n = strlen(key);
+
+    for (k = key; *k; k++) {
+        h = (h ^ (unsigned char)*k) * 16777619u;
+    }
+    out = apr_palloc(p, n + 2);
+    out[0] = spread[(h ^ (h >> 16)) & 63];
+    memcpy(out + 1, key, n + 1);
+    *len = (unsigned int)(n + 1);
+    return out;
+}
+
 /* Whether this process may talk to the cache now (see in_child). */
 static int usable(void)
 {
@@ -193,16 +223,17 @@ apr_status_t cognito_cache_get(apr_pool_t *p, const char *key,
                                apr_size_t *len)
 {
     unsigned char *buf;
-    unsigned int n = (unsigned int)max;
+    unsigned int n = (unsigned int)max, klen;
     apr_status_t rv;
 
     if (!usable()) {
         return APR_ENOTIMPL;
     }
+    key = stored_key(p, key, &klen);
     buf = apr_palloc(p, max + 1);
     lock_cache();
     rv = provider->retrieve(instance, cache_server, (const unsigned char *)key,
-                            (unsigned int)strlen(key), buf, &n, p);
+                            klen, buf, &n, p);
     unlock_cache();
     if (rv != APR_SUCCESS) {
         return rv;
@@ -218,14 +249,16 @@ apr_status_t cognito_cache_put(apr_pool_t *p, const char *key,
                                apr_time_t expiry)
 {
     apr_status_t rv;
+    unsigned int klen;
 
     if (!usable()) {
         return APR_ENOTIMPL;
     }
+    key = stored_key(p, key, &klen);
     lock_cache();
     rv = provider->store(instance, cache_server, (const unsigned char *)key,
-                         (unsigned int)strlen(key), expiry,
-                         (unsigned char *)val, (unsigned int)len, p);
+                         klen, expiry, (unsigned char *)val,
+                         (unsigned int)len, p);
     unlock_cache();
     if (rv != APR_SUCCESS) {
         ap_log_error(APLOG_MARK, APLOG_DEBUG, rv, cache_server,
@@ -235,16 +268,56 @@ apr_status_t cognito_cache_put(apr_pool_t *p, const char *key,
     return rv;
 }
 
-apr_status_t cognito_cache_remove(apr_pool_t *p, const char *key)
+/* Store only when the key holds nothing yet: APR_SUCCESS when stored,
+ * APR_EEXIST (with the value held, up to max bytes, in *existing) when
+ * not.  Atomic where the cognito-cache mutex guards the provider (shmcb);
+ * with memcache or redis two processes may both win a close race, which
+ * costs a duplicate upstream call, nothing worse.  For leases such as the
+ * single-flight of Basic logins. */
+apr_status_t cognito_cache_add(apr_pool_t *p, const char *key,
+                               const char *val, apr_size_t len,
+                               apr_time_t expiry, apr_size_t max,
+                               const char **existing)
 {
+    unsigned char *buf;
+    unsigned int n = (unsigned int)max, klen;
     apr_status_t rv;
 
     if (!usable()) {
         return APR_ENOTIMPL;
     }
+    key = stored_key(p, key, &klen);
+    buf = apr_palloc(p, max + 1);
+    lock_cache();
+    rv = provider->retrieve(instance, cache_server, (const unsigned char *)key,
+                            klen, buf, &n, p);
+    if (rv == APR_SUCCESS) {
+        unlock_cache();
+        buf[n] = '\0';
+        if (existing) {
+            *existing = (const char *)buf;
+        }
+        return APR_EEXIST;
+    }
+    rv = provider->store(instance, cache_server, (const unsigned char *)key,
+                         klen, expiry, (unsigned char *)val,
+                         (unsigned int)len, p);
+    unlock_cache();
+    return rv;
+}
+
+apr_status_t cognito_cache_remove(apr_pool_t *p, const char *key)
+{
+    apr_status_t rv;
+    unsigned int klen;
+
+    if (!usable()) {
+        return APR_ENOTIMPL;
+    }
+    key = stored_key(p, key, &klen);
     lock_cache();
     rv = provider->remove(instance, cache_server, (const unsigned char *)key,
-                          (unsigned int)strlen(key), p);
+                          klen, p);
     unlock_cache();
     return rv;
 }

@@ -863,13 +863,34 @@ static int check_sections(server_rec *s, apr_pool_t *ptemp,
     return ok;
 }
 
-/* Find "AuthType Cognito" and pool directives anywhere in the config. */
+/* Does "AuthBasicProvider file cognito" name our provider? */
+static int names_basic_provider(const ap_directive_t *node)
+{
+    const char *args = node->args, *w;
+
+    if (strcasecmp(node->directive, "AuthBasicProvider") || !args) {
+        return 0;
+    }
+    while (*args) {
+        while (*args == ' ' || *args == '\t') args++;
+        w = args;
+        while (*args && *args != ' ' && *args != '\t') args++;
+        if (args - w == 7 && !strncmp(w, "cognito", 7)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Find "AuthType Cognito", "AuthBasicProvider cognito" and pool
+ * directives anywhere in the config. */
 static void scan_tree(ap_directive_t *node, const ap_directive_t **authtype,
                       int *pools)
 {
     for (; node; node = node->next) {
-        if (!strcasecmp(node->directive, "AuthType") && node->args
-            && !strcasecmp(node->args, COGNITO_AUTH_TYPE) && !*authtype) {
+        if (((!strcasecmp(node->directive, "AuthType") && node->args
+              && !strcasecmp(node->args, COGNITO_AUTH_TYPE))
+             || names_basic_provider(node)) && !*authtype) {
             *authtype = node;
         }
         if (!strcasecmp(node->directive, "CognitoUserPoolId")
@@ -922,9 +943,9 @@ int cognito_check_config(apr_pool_t *pconf, apr_pool_t *plog,
     scan_tree(ap_conftree, &authtype, &pools);
     if (authtype && !pools) {
         ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s,
-                     "AuthType Cognito is used (%s:%d) but no "
-                     "CognitoUserPoolId or CognitoIssuer is configured",
-                     authtype->filename, authtype->line_num);
+                     "%s %s is used (%s:%d) but no CognitoUserPoolId or "
+                     "CognitoIssuer is configured", authtype->directive,
+                     authtype->args, authtype->filename, authtype->line_num);
         return HTTP_INTERNAL_SERVER_ERROR;
     }
     for (sv = s; sv; sv = sv->next) {

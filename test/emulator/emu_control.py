@@ -157,6 +157,8 @@ def put_client(app, req, pool_id):
                     callback_urls=_str_list(b, "callback_urls", None),
                     logout_urls=_str_list(b, "logout_urls", None),
                     scopes=_str_list(b, "scopes", None), flows=flows,
+                    prevent_user_existence_errors=_get(
+                        b, "prevent_user_existence_errors", (bool,), True),
                     **lifetimes)
     with app.state.lock:
         pool.clients[client.client_id] = client

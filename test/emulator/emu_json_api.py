@@ -122,6 +122,8 @@ def _password_auth(app, pool, client, params):
     user = pool.user(username)
     wrong = ApiError("NotAuthorizedException",
                      "Incorrect username or password.")
+    if user is None and not client.prevent_user_existence_errors:
+        raise ApiError("UserNotFoundException", "User does not exist.")
     if user is None or user.password is None:
         raise wrong
     if not user.enabled:

@@ -41,8 +41,13 @@ class Client:
     def __init__(self, client_id, secret=None, callback_urls=None,
                  logout_urls=None, scopes=None, flows=None,
                  id_lifetime=3600, access_lifetime=3600,
-                 refresh_lifetime=REFRESH_LIFETIME):
+                 refresh_lifetime=REFRESH_LIFETIME,
+                 prevent_user_existence_errors=True):
         self.client_id = client_id
+        # Cognito's PreventUserExistenceErrors (on for new clients): an
+        # unknown user gets the wrong-password answer, not
+        # UserNotFoundException.
+        self.prevent_user_existence_errors = prevent_user_existence_errors
         self.secret = secret
         self.callback_urls = callback_urls
         self.logout_urls = logout_urls
@@ -73,7 +78,9 @@ class Client:
                 "logout_urls": self.logout_urls, "scopes": self.scopes,
                 "flows": self.flows, "id_lifetime": self.id_lifetime,
                 "access_lifetime": self.access_lifetime,
-                "refresh_lifetime": self.refresh_lifetime}
+                "refresh_lifetime": self.refresh_lifetime,
+                "prevent_user_existence_errors":
+                    self.prevent_user_existence_errors}
 
 
 class User:

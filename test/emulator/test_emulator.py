@@ -834,6 +834,20 @@ def test_initiate_auth_outcomes(emu):
     assert emu.stats()["initiate_auth"] == 15
 
 
+def test_initiate_auth_user_existence_errors(emu):
+    desc = emu.add_client("revealing", prevent_user_existence_errors=False)
+    assert desc["prevent_user_existence_errors"] is False
+    r = initiate(emu, "ghost", client="revealing")
+    assert r.status == 400
+    assert r.json()["__type"] == "UserNotFoundException"
+    r = initiate(emu, "alice", "nope", client="revealing")
+    assert r.json()["__type"] == "NotAuthorizedException"
+    assert initiate(emu, "alice", client="revealing").status == 200
+    # The default hides unknown users, as new Cognito clients do.
+    assert initiate(emu, "ghost").json()["__type"] == \
+        "NotAuthorizedException"
+
+
 def get_id(emu, token, pool=IDENTITY_POOL, provider=None):
     provider = provider or "cognito-idp.us-east-1.amazonaws.com/" \
         + DEFAULT_POOL

@@ -168,6 +168,7 @@ ScriptAlias /cgi-bin/ "{cgi}/"
 
     def start(self, timeout=15):
         self.log_offset = 0
+        before = len(self.read_log())
         self.proc = subprocess.Popen(
             [APACHE2, "-f", self.conf_file, "-DFOREGROUND"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -182,12 +183,22 @@ ScriptAlias /cgi-bin/ "{cgi}/"
                     self.proc.returncode, out, self.read_log()))
             try:
                 with socket.create_connection(("127.0.0.1", self.port), 0.2):
-                    return self
+                    break
             except OSError:
                 time.sleep(0.05)
-        self.stop()
-        raise HttpdError("httpd did not listen on %d:\n%s"
-                         % (self.port, self.read_log()))
+        else:
+            self.stop()
+            raise HttpdError("httpd did not listen on %d:\n%s"
+                             % (self.port, self.read_log()))
+        # httpd listens before post_config runs (key prefetch, mutexes);
+        # it is ready once the MPM says so.
+        while time.time() < deadline:
+            if "resuming normal operations" in self.read_log()[before:]:
+                break
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        return self
 
     def graceful(self):
         os.kill(self.proc.pid, signal.SIGUSR1)

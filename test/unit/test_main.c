@@ -43,6 +43,7 @@ int main(void)
     srunner_add_suite(sr, ut_cookie_suite());
     srunner_add_suite(sr, ut_url_suite());
     srunner_add_suite(sr, ut_oauth_suite());
+    srunner_add_suite(sr, ut_idp_suite());
 
     if (getenv("CK_VERBOSITY")) {
         mode = CK_ENV;

@@ -208,5 +208,6 @@ Suite *ut_session_suite(void);
 Suite *ut_cookie_suite(void);
 Suite *ut_url_suite(void);
 Suite *ut_oauth_suite(void);
+Suite *ut_idp_suite(void);
 
 #endif
