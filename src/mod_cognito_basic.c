@@ -311,7 +311,7 @@ static authn_status establish(request_rec *r, const cognito_dir_conf *d,
 static apr_int64_t exp_of(request_rec *r, const cg_jwt_t *jwt)
 {
     json_t *e = json_object_get(jwt->claims, "exp");
-    return e ? (apr_int64_t)json_number_value(e) : 0;
+    return cg_json_seconds(e);
 }
 
 static authn_status check_password(request_rec *r, const char *user,

@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "cg_claims.h"
 #include "cg_identity.h"
 
 char *cg_identity_provider_name(apr_pool_t *p, const char *issuer)
@@ -179,8 +180,12 @@ cg_err_code_e cg_identity_parse_credentials(apr_pool_t *p, int status,
         out->secret_key = str(p, c, "SecretKey");
         out->session_token = str(p, c, "SessionToken");
         exp = json_object_get(c, "Expiration");
-        out->expiration = json_is_number(exp)
-                          ? (apr_int64_t)json_number_value(exp) : 0;
+        /* Seconds since the epoch; anything past year 9999 is not a
+         * time AWS gives, and would not convert to an integer. */
+        if (json_is_number(exp) && json_number_value(exp) > 0
+            && json_number_value(exp) <= (double)CG_MAX_SECONDS) {
+            out->expiration = (apr_int64_t)json_number_value(exp);
+        }
     }
     json_decref(doc);
     if (!out->access_key_id || !out->secret_key || !out->session_token
@@ -229,11 +234,16 @@ cg_err_code_e cg_aws_credentials_parse(apr_pool_t *p, const char *json,
 
 char *cg_iso8601(apr_pool_t *p, apr_int64_t t)
 {
-    time_t tt = (time_t)t;
+    time_t tt;
     struct tm tm;
     char buf[32];
 
-    gmtime_r(&tt, &tm);
+    /* Within what gmtime_r and four-digit years can express, so tm is
+     * always filled in. */
+    tt = (time_t)(t < 0 ? 0 : t > CG_MAX_SECONDS ? CG_MAX_SECONDS : t);
+    if (!gmtime_r(&tt, &tm)) {
+        return apr_pstrdup(p, "1970-01-01T00:00:00Z");
+    }
     strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
     return apr_pstrdup(p, buf);
 }
