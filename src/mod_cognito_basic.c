@@ -346,6 +346,14 @@ static authn_status check_password(request_rec *r, const char *user,
         || strlen(password) > 256) {
         return AUTH_USER_NOT_FOUND;
     }
+    if (!cg_utf8_valid(user) || !cg_utf8_valid(password)) {
+        /* Cognito takes JSON, i.e. UTF-8 only: such a login cannot be
+         * checked, and it is the client's doing, not an upstream fault. */
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r,
+                      "Basic login refused: the user name or password is "
+                      "not UTF-8");
+        return AUTH_DENIED;
+    }
     client = APR_ARRAY_IDX(d->client_ids, 0, const char *);
     who = cognito_sha256_hex(r->pool, apr_pstrcat(
         r->pool, d->issuer, "|", client, "|", user, NULL));

@@ -24,13 +24,54 @@ char *cg_secret_hash(apr_pool_t *p, const char *username,
     return cg_b64_encode(p, md, n);
 }
 
+int cg_utf8_valid(const char *s)
+{
+    const unsigned char *u = (const unsigned char *)s;
+
+    while (*u) {
+        unsigned long cp;
+        int n, i;
+
+        if (*u < 0x80) {
+            u++;
+            continue;
+        }
+        if (*u >= 0xc2 && *u <= 0xdf) { n = 1; cp = *u & 0x1f; }
+        else if (*u >= 0xe0 && *u <= 0xef) { n = 2; cp = *u & 0x0f; }
+        else if (*u >= 0xf0 && *u <= 0xf4) { n = 3; cp = *u & 0x07; }
+        else return 0;          /* continuation byte, 0xc0/0xc1, 0xf5+ */
+        for (i = 1; i <= n; i++) {
+            if ((u[i] & 0xc0) != 0x80) {
+                return 0;       /* also stops at the NUL */
+            }
+            cp = (cp << 6) | (u[i] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000)
+            || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) {
+            return 0;
+        }
+        u += n + 1;
+    }
+    return 1;
+}
+
 char *cg_initiate_auth_body(apr_pool_t *p, const char *client_id,
                             const char *username, const char *password,
                             const char *secret_hash)
 {
-    json_t *params = json_object(), *body = json_object();
+    json_t *params, *body;
     char *text, *out = NULL;
 
+    /* jansson would drop a member it cannot encode and send the rest,
+     * and Cognito would answer InvalidParameterException: a 503 for
+     * what is the client's mistake. */
+    if (!cg_utf8_valid(client_id) || !cg_utf8_valid(username)
+        || !cg_utf8_valid(password)
+        || (secret_hash && !cg_utf8_valid(secret_hash))) {
+        return NULL;
+    }
+    params = json_object();
+    body = json_object();
     json_object_set_new(params, "USERNAME", json_string(username));
     json_object_set_new(params, "PASSWORD", json_string(password));
     if (secret_hash) {

@@ -36,6 +36,7 @@ int main(void)
     srunner_add_suite(sr, ut_claims_suite());
     srunner_add_suite(sr, ut_mirror_suite());
     srunner_add_suite(sr, ut_pool_suite());
+    srunner_add_suite(sr, ut_idp_suite());
 
     if (getenv("CK_VERBOSITY")) {
         mode = CK_ENV;

@@ -201,5 +201,6 @@ Suite *ut_keystore_suite(void);
 Suite *ut_claims_suite(void);
 Suite *ut_mirror_suite(void);
 Suite *ut_pool_suite(void);
+Suite *ut_idp_suite(void);
 
 #endif
