@@ -152,6 +152,9 @@ void cg_initiate_auth_parse(apr_pool_t *p, int status, const char *body,
         || (type && !strcmp(type, "LimitExceededException"))) {
         out->outcome = CG_AUTH_THROTTLED;
     }
+    /* Same outcome as the last branch, for another reason (Cognito is
+     * down, not our configuration): kept apart on purpose. */
+    /* NOLINTNEXTLINE(bugprone-branch-clone) */
     else if (status >= 500 || !type) {
         out->outcome = CG_AUTH_UPSTREAM;
     }

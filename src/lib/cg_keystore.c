@@ -264,7 +264,8 @@ static int apply_record(cg_keystore_t *ks, entry_t *e, const char *val,
             && (fetched_at > e->fetched_at
                 || (fetched_at == e->fetched_at
                     && (!e->current || e->current->keys->json_len != json_len
-                        || memcmp(e->current->keys->json, json, json_len))));
+                        || memcmp(e->current->keys->json, json, json_len)
+                           != 0)));
     apr_thread_mutex_unlock(e->lock);
     if (adopt && install(ks, e, json, json_len, fetched_at, log, p,
                          NULL) == CG_OK) {
