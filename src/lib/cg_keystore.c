@@ -619,6 +619,24 @@ char *cg_keystore_save(cg_keystore_t *ks, apr_pool_t *p)
     return apr_array_pstrcat(p, parts, 0);
 }
 
+/* A decimal size of at most 9 digits (records are far smaller), then
+ * the byte sep; returns what follows, or NULL. */
+static const char *read_size(const char *s, apr_size_t *out, char sep)
+{
+    apr_size_t v = 0;
+    int n = 0;
+
+    while (*s >= '0' && *s <= '9' && n < 9) {
+        v = v * 10 + (apr_size_t)(*s++ - '0');
+        n++;
+    }
+    if (!n || *s != sep) {
+        return NULL;
+    }
+    *out = v;
+    return s + 1;
+}
+
 int cg_keystore_restore(cg_keystore_t *ks, const char *saved,
                         const cg_log_t *log, apr_pool_t *p)
 {
@@ -630,19 +648,22 @@ int cg_keystore_restore(cg_keystore_t *ks, const char *saved,
     }
     at = saved + strlen(SAVED_MAGIC);
     while (*at) {
-        unsigned long url_len, rec_len;
-        int n = 0;
-        const char *url, *rec;
+        apr_size_t url_len, rec_len, avail;
+        const char *url, *rec, *body;
 
-        if (sscanf(at, "%lu %lu\n%n", &url_len, &rec_len, &n) < 2 || n <= 0
-            || strlen(at + n) < url_len + rec_len) {
+        /* Sizes are checked one at a time: their sum could wrap (a
+         * saved string of "18446744073709551615 2" once did). */
+        body = read_size(at, &url_len, ' ');
+        body = body ? read_size(body, &rec_len, '\n') : NULL;
+        avail = body ? strlen(body) : 0;
+        if (!body || url_len > avail || rec_len > avail - url_len) {
             cg_log(log, CG_LOG_DEBUG, "saved keys: unreadable, ignored");
             break;
         }
-        url = apr_pstrmemdup(p, at + n, url_len);
-        rec = apr_pstrmemdup(p, at + n + url_len, rec_len);
+        url = apr_pstrmemdup(p, body, url_len);
+        rec = apr_pstrmemdup(p, body + url_len, rec_len);
         restored += apply_record(ks, get_entry(ks, url), rec, rec_len, log, p);
-        at += n + url_len + rec_len;
+        at = body + url_len + rec_len;
     }
     return restored;
 }
