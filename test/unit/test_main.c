@@ -37,6 +37,7 @@ int main(void)
     srunner_add_suite(sr, ut_mirror_suite());
     srunner_add_suite(sr, ut_pool_suite());
     srunner_add_suite(sr, ut_idp_suite());
+    srunner_add_suite(sr, ut_session_suite());
 
     if (getenv("CK_VERBOSITY")) {
         mode = CK_ENV;

@@ -202,5 +202,6 @@ Suite *ut_claims_suite(void);
 Suite *ut_mirror_suite(void);
 Suite *ut_pool_suite(void);
 Suite *ut_idp_suite(void);
+Suite *ut_session_suite(void);
 
 #endif
