@@ -689,6 +689,33 @@ START_TEST(validate_through_the_keystore)
 }
 END_TEST
 
+/* Shared records are "cgjwks1 <fetched_at> <attempt_at>\n<json>" and
+ * nothing looser: sscanf took "cgjwks1000000\n5{...}" for one (found by
+ * fuzz_jwks), and has no defined result for numbers out of range. */
+START_TEST(loose_shared_records_are_ignored)
+{
+    static const char *const fmt[] = {
+        "cgjwks1000000\n5%s", "cgjwks1 -5 3\n%s", "cgjwks1 1 2%s",
+        "cgjwks1 99999999999999999999 1\n%s", "cgjwks1 1 +2\n%s",
+        "cgjwks1  1 2\n%s", "cgjwks1 1 253402300800\n%s", "cgjwks2 1 2\n%s"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fmt) / sizeof(*fmt); i++) {
+        ut_shared_t *sh = ut_shared(ut_pool);
+        ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+        cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, sh);
+
+        apr_hash_set(sh->data, cg_keystore_record_key(ut_pool, UT_JWKS_URL),
+                     APR_HASH_KEY_STRING,
+                     apr_psprintf(ut_pool, fmt[i], jwks_a));
+        ut_assert_code(lookup(ks, kid(UT_KEY_B), T0), CG_OK, &err);
+        ck_assert_msg(stats(ks).adopted == 0, "record %zu adopted", i);
+        ck_assert_int_eq(h->calls, 1);
+    }
+}
+END_TEST
+
 /* cg_keystore.h: save and restore round-trip, and "a string it does not
  * understand is ignored".  The two sizes of an entry used to be added
  * before being checked, so sizes that wrap around (18446744073709551615
@@ -777,6 +804,7 @@ Suite *ut_keystore_suite(void)
     tcase_add_test(tc, unusable_200_bodies_are_failures);
     tcase_add_test(tc, destroying_the_pool_frees_the_current_set);
     tcase_add_test(tc, save_restore_and_corrupt_saves);
+    tcase_add_test(tc, loose_shared_records_are_ignored);
     suite_add_tcase(s, tc);
     return s;
 }
