@@ -74,6 +74,7 @@ static cg_err_code_e call(request_rec *r, const cognito_dir_conf *d,
                                                    &auth_cognito_module);
     cg_http_request_t req;
 
+    memset(resp, 0, sizeof(*resp));
     if (!body) {
         return cg_error_set(err, r->pool, CG_ERR_INTERNAL,
                             "cannot build the %s request", target);

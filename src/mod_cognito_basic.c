@@ -504,7 +504,7 @@ static authn_status establish(login_t *l, const char *id_token,
 static apr_int64_t exp_of(const cg_jwt_t *jwt)
 {
     json_t *e = json_object_get(jwt->claims, "exp");
-    return json_is_number(e) ? (apr_int64_t)json_number_value(e) : 0;
+    return cg_json_seconds(e);
 }
 
 /* A fresh pair from Cognito: validate both like bearer tokens. */

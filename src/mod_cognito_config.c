@@ -419,6 +419,9 @@ static const char *add_passphrase(cmd_parms *cmd, void *dv, const char *arg)
     if (err) {
         return err;
     }
+    /* secret is set whenever err is NULL; the analyzer assumes that
+     * apr_psprintf() may return NULL, which it never does. */
+    /* NOLINTNEXTLINE(clang-analyzer-core.CallAndMessage) */
     if (strlen(secret) < 16) {
         return apr_psprintf(cmd->pool, "%s: use at least 16 characters",
                             cmd->cmd->name);
@@ -868,7 +871,7 @@ static int names_basic_provider(const ap_directive_t *node)
 {
     const char *args = node->args, *w;
 
-    if (strcasecmp(node->directive, "AuthBasicProvider") || !args) {
+    if (strcasecmp(node->directive, "AuthBasicProvider") != 0 || !args) {
         return 0;
     }
     while (*args) {

@@ -341,7 +341,7 @@ static apr_int64_t token_exp(request_rec *r, const char *token)
         return 0;
     }
     exp = json_object_get(jwt->claims, "exp");
-    return exp ? (apr_int64_t)json_number_value(exp) : 0;
+    return cg_json_seconds(exp);
 }
 
 /* Validate the tokens a token endpoint handed us; fill the session. */

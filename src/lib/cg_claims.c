@@ -81,6 +81,20 @@ const char *cg_claims_client(json_t *claims)
     return json_is_string(aud) ? json_string_value(aud) : NULL;
 }
 
+apr_int64_t cg_json_seconds(json_t *v)
+{
+    double d;
+
+    if (!json_is_number(v)) {
+        return 0;
+    }
+    d = json_number_value(v);
+    if (!(d > 0)) {
+        return 0;
+    }
+    return d >= (double)CG_MAX_SECONDS ? CG_MAX_SECONDS : (apr_int64_t)d;
+}
+
 char *cg_json_scalar_text(apr_pool_t *p, json_t *v)
 {
     char *text, *copy;

@@ -38,6 +38,16 @@ const char *cg_claims_client(json_t *claims);
  */
 int cg_claims_match(json_t *claims, const char *name, const char *value);
 
+/* The largest time, in seconds since the epoch, that the library deals
+ * in: the end of year 9999, the last one ISO 8601's four digits hold. */
+#define CG_MAX_SECONDS APR_INT64_C(253402300799)
+
+/* A JSON number of seconds (exp, auth_time...) as an integer, saturated
+ * to 0 .. CG_MAX_SECONDS: a double outside an integer's range cannot be
+ * converted at all (undefined behaviour), and arithmetic on the result
+ * (microseconds, dates) needs headroom.  0 for anything but a number. */
+apr_int64_t cg_json_seconds(json_t *v);
+
 /* JSON text of a scalar (numbers without a trailing ".0" for integers). */
 char *cg_json_scalar_text(apr_pool_t *p, json_t *v);
 

@@ -9,6 +9,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "cg_claims.h"
 #include "cg_identity.h"
 
 /* Longest credential field accepted (session tokens are 1-2 KB). */

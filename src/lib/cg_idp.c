@@ -96,6 +96,12 @@ char *cg_secret_hash(apr_pool_t *p, const char *username,
     return cg_b64_encode(p, md, n);
 }
 
+int cg_utf8_valid(const char *s)
+{
+    int ctl;
+    return utf8_length(s, &ctl) >= 0;
+}
+
 char *cg_initiate_auth_body(apr_pool_t *p, const char *client_id,
                             const char *username, const char *password,
                             const char *secret_hash)

@@ -35,8 +35,14 @@ int cg_idp_password_ok(const char *password);
 char *cg_secret_hash(apr_pool_t *p, const char *username,
                      const char *client_id, const char *secret);
 
+/* Is s valid UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF)?  Cognito's API is JSON, which carries nothing else, so a
+ * user name or password that is not (a client sending ISO-8859-1 in
+ * Basic) cannot be checked at all: the caller refuses it. */
+int cg_utf8_valid(const char *s);
+
 /* The JSON request body; secret_hash may be NULL.  NULL when a value is
- * not valid UTF-8 (JSON cannot carry it). */
+ * not valid UTF-8 (see above). */
 char *cg_initiate_auth_body(apr_pool_t *p, const char *client_id,
                             const char *username, const char *password,
                             const char *secret_hash);

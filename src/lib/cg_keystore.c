@@ -1,5 +1,4 @@
 /* cg_keystore.c: JWKS by URL, fetched single-flight, rate-limited, shared. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -8,6 +7,7 @@
 #include <apr_thread_mutex.h>
 #include <openssl/evp.h>
 
+#include "cg_claims.h"
 #include "cg_keystore.h"
 
 /* One parsed key set.  It lives in its own pool and dies when the last
@@ -235,24 +235,49 @@ static local_e try_local(cg_keystore_t *ks, entry_t *e, const char *kid,
     return r;
 }
 
+/* A decimal number of 1 to max_digits digits, then the byte sep; returns
+ * what follows, or NULL.  Stricter than sscanf, which skips any amount of
+ * whitespace, takes signs and has no defined result on overflow. */
+static const char *read_decimal(const char *s, int max_digits,
+                                apr_int64_t *out, char sep)
+{
+    apr_int64_t v = 0;
+    int n = 0;
+
+    while (*s >= '0' && *s <= '9' && n < max_digits) {
+        v = v * 10 + (*s++ - '0');
+        n++;
+    }
+    if (!n || *s != sep) {
+        return NULL;
+    }
+    *out = v;
+    return s + 1;
+}
+
 /* Take a newer key set, and a newer attempt time, from a record (see
  * cg_keystore_record_key; val is NUL-terminated).  Returns 1 if the local
  * state changed. */
 static int apply_record(cg_keystore_t *ks, entry_t *e, const char *val,
                         apr_size_t len, const cg_log_t *log, apr_pool_t *p)
 {
-    const char *json;
+    const char *json = NULL;
     apr_size_t json_len;
-    long long fetched_at, attempt_at;
-    int changed = 0, adopt, n = 0;
+    apr_int64_t fetched_at = 0, attempt_at = 0;
+    int changed = 0, adopt;
 
-    if (sscanf(val, "cgjwks1 %lld %lld\n%n", &fetched_at, &attempt_at, &n) < 2
-        || n <= 0 || (apr_size_t)n > len) {
+    /* "cgjwks1 <fetched_at> <attempt_at>\n<json>", times in seconds up
+     * to CG_MAX_SECONDS (12 digits). */
+    if (len > 8 && !strncmp(val, "cgjwks1 ", 8)) {
+        json = read_decimal(val + 8, 12, &fetched_at, ' ');
+        json = json ? read_decimal(json, 12, &attempt_at, '\n') : NULL;
+    }
+    if (!json || fetched_at > CG_MAX_SECONDS || attempt_at > CG_MAX_SECONDS
+        || (apr_size_t)(json - val) > len) {
         cg_log(log, CG_LOG_DEBUG, "JWKS %s: unreadable shared record", e->url);
         return 0;
     }
-    json = val + n;
-    json_len = len - (apr_size_t)n;
+    json_len = len - (apr_size_t)(json - val);
     apr_thread_mutex_lock(e->lock);
     if (attempt_at > e->last_attempt) {
         e->last_attempt = attempt_at;
@@ -264,7 +289,8 @@ static int apply_record(cg_keystore_t *ks, entry_t *e, const char *val,
             && (fetched_at > e->fetched_at
                 || (fetched_at == e->fetched_at
                     && (!e->current || e->current->keys->json_len != json_len
-                        || memcmp(e->current->keys->json, json, json_len))));
+                        || memcmp(e->current->keys->json, json, json_len)
+                           != 0)));
     apr_thread_mutex_unlock(e->lock);
     if (adopt && install(ks, e, json, json_len, fetched_at, log, p,
                          NULL) == CG_OK) {
@@ -629,19 +655,26 @@ int cg_keystore_restore(cg_keystore_t *ks, const char *saved,
     }
     at = saved + strlen(SAVED_MAGIC);
     while (*at) {
-        unsigned long url_len, rec_len;
-        int n = 0;
-        const char *url, *rec;
+        apr_int64_t ul = 0, rl = 0;
+        apr_size_t url_len, rec_len, avail;
+        const char *url, *rec, *body;
 
-        if (sscanf(at, "%lu %lu\n%n", &url_len, &rec_len, &n) < 2 || n <= 0
-            || strlen(at + n) < url_len + rec_len) {
+        /* Sizes (at most 9 digits: records are far smaller) are checked
+         * one at a time: their sum could wrap (a saved string of
+         * "18446744073709551615 2" once did). */
+        body = read_decimal(at, 9, &ul, ' ');
+        body = body ? read_decimal(body, 9, &rl, '\n') : NULL;
+        url_len = (apr_size_t)ul;
+        rec_len = (apr_size_t)rl;
+        avail = body ? strlen(body) : 0;
+        if (!body || url_len > avail || rec_len > avail - url_len) {
             cg_log(log, CG_LOG_DEBUG, "saved keys: unreadable, ignored");
             break;
         }
-        url = apr_pstrmemdup(p, at + n, url_len);
-        rec = apr_pstrmemdup(p, at + n + url_len, rec_len);
+        url = apr_pstrmemdup(p, body, url_len);
+        rec = apr_pstrmemdup(p, body + url_len, rec_len);
         restored += apply_record(ks, get_entry(ks, url), rec, rec_len, log, p);
-        at += n + url_len + rec_len;
+        at = body + url_len + rec_len;
     }
     return restored;
 }

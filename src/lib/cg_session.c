@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <jansson.h>
 
+#include "cg_claims.h"
 #include "cg_session.h"
 
 static char *dump(apr_pool_t *p, json_t *o)
@@ -67,6 +68,14 @@ static int get_int(json_t *o, const char *k, apr_int64_t *out)
     return 1;
 }
 
+/* A time: seconds since the epoch, up to CG_MAX_SECONDS.  Anything else
+ * is not a time we wrote, and would overflow the checks' arithmetic
+ * (created + max_age, now - created). */
+static int get_time(json_t *o, const char *k, apr_int64_t *out)
+{
+    return get_int(o, k, out) && *out >= 0 && *out <= CG_MAX_SECONDS;
+}
+
 cg_err_code_e cg_session_parse(apr_pool_t *p, const char *json,
                                apr_size_t len, cg_session_t *s,
                                cg_error_t *err)
@@ -79,8 +88,9 @@ cg_err_code_e cg_session_parse(apr_pool_t *p, const char *json,
     memset(s, 0, sizeof(*s));
     ok = json_is_object(o) && get_int(o, "v", &v) && v == 1
          && get_str(p, o, "sid", &s->id, 1)
-         && get_int(o, "c", &s->created) && get_int(o, "l", &s->last_seen)
-         && get_int(o, "e", &s->token_exp)
+         && get_time(o, "c", &s->created)
+         && get_time(o, "l", &s->last_seen)
+         && get_time(o, "e", &s->token_exp)
          && get_str(p, o, "it", &s->id_token, 1)
          && get_str(p, o, "at", &s->access_token, 1)
          && get_str(p, o, "rt", &s->refresh_token, 0);
@@ -131,7 +141,7 @@ cg_err_code_e cg_login_state_parse(apr_pool_t *p, const char *json,
          && get_str(p, o, "n", &s->nonce, 1)
          && get_str(p, o, "v", &s->verifier, 1)
          && get_str(p, o, "t", &s->target, 1)
-         && get_int(o, "c", &s->created);
+         && get_time(o, "c", &s->created);
     json_decref(o);
     if (!ok) {
         return cg_error_set(err, p, CG_ERR_MALFORMED,

@@ -36,6 +36,8 @@ typedef enum {
     CG_SESSION_REFRESH          /* valid, but tokens (nearly) expired */
 } cg_session_state_e;
 
+/* Parsing refuses times outside 0 .. CG_MAX_SECONDS (cg_claims.h) as
+ * malformed: they are none we wrote. */
 char *cg_session_serialize(apr_pool_t *p, const cg_session_t *s);
 cg_err_code_e cg_session_parse(apr_pool_t *p, const char *json,
                                apr_size_t len, cg_session_t *s,

@@ -230,6 +230,27 @@ START_TEST(scalar_text)
 }
 END_TEST
 
+/* Seconds from JSON numbers, whatever their size (a double beyond an
+ * integer's range used to be cast, which is undefined behaviour: found by
+ * fuzz_identity under UBSan). */
+START_TEST(json_seconds)
+{
+    json_t *v;
+
+    v = ut_own(ut_pool, json_integer(1700000000));
+    ck_assert_int_eq(cg_json_seconds(v), 1700000000);
+    v = ut_own(ut_pool, json_real(1700000000.9));
+    ck_assert_int_eq(cg_json_seconds(v), 1700000000);
+    v = ut_own(ut_pool, json_real(1e300));
+    ck_assert_int_eq(cg_json_seconds(v), CG_MAX_SECONDS);
+    v = ut_own(ut_pool, json_real(-1e300));
+    ck_assert_int_eq(cg_json_seconds(v), 0);
+    v = ut_own(ut_pool, json_string("1700000000"));
+    ck_assert_int_eq(cg_json_seconds(v), 0);
+    ck_assert_int_eq(cg_json_seconds(NULL), 0);
+}
+END_TEST
+
 Suite *ut_claims_suite(void)
 {
     Suite *s = suite_create("claims");
@@ -246,6 +267,7 @@ Suite *ut_claims_suite(void)
     tcase_add_test(tc, match_arrays);
     tcase_add_test(tc, match_dotted_paths);
     tcase_add_test(tc, scalar_text);
+    tcase_add_test(tc, json_seconds);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -110,6 +110,35 @@ END_TEST
 
 /* ---- what may be sent at all ---- */
 
+/* cg_utf8_valid: what JSON (and so Cognito's API) can carry. */
+START_TEST(utf8_rules)
+{
+    static const char *const good[] = {
+        "", "alice", "j\xc3\xbcrgen", "\xe2\x82\xac", "\xf0\x9f\x94\x91",
+        "\xef\xbf\xbf", "\xf4\x8f\xbf\xbf", "p\xc3\xa4ss \"w\\rd\"\n"
+    };
+    static const char *const bad[] = {
+        "j\xfcrgen",            /* ISO-8859-1 */
+        "\xc3\xa9\xe5",         /* a lead byte at the end */
+        "\x80", "\xbf",         /* continuation bytes alone */
+        "\xc0\xaf", "\xc1\xbf", /* overlong two-byte forms */
+        "\xe0\x80\xaf",         /* overlong three-byte form */
+        "\xf0\x8f\xbf\xbf",     /* overlong four-byte form */
+        "\xed\xa0\x80",         /* a UTF-16 surrogate */
+        "\xf4\x90\x80\x80",     /* past U+10FFFF */
+        "\xf5\x80\x80\x80", "\xff", "\xe2\x82"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(good) / sizeof(*good); i++) {
+        ck_assert_msg(cg_utf8_valid(good[i]), "good %zu refused", i);
+    }
+    for (i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        ck_assert_msg(!cg_utf8_valid(bad[i]), "bad %zu accepted", i);
+    }
+}
+END_TEST
+
 START_TEST(usernames)
 {
     char name[200];
@@ -490,6 +519,7 @@ Suite *ut_idp_suite(void)
     tcase_add_test(tc, body_with_secret_hash);
     tcase_add_test(tc, body_escapes_json);
     tcase_add_test(tc, body_refuses_invalid_utf8);
+    tcase_add_test(tc, utf8_rules);
     tcase_add_test(tc, usernames);
     tcase_add_test(tc, passwords);
     tcase_add_test(tc, parse_success);

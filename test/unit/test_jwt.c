@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 
+#include "cg_tokencache.h"
 #include "unit.h"
 
 /* The JWKS holds A and B (Cognito publishes two keys); C is the
@@ -1094,6 +1095,28 @@ START_TEST(header_checks_come_before_claim_types)
 }
 END_TEST
 
+/* cg_tokencache.h: "a success is remembered".  An exp too large for an
+ * integer (1e300 is a valid JSON number) was converted to one, which is
+ * undefined behaviour and on x86 gave the most negative integer: the
+ * entry was dropped as expired at once (found by fuzz_jwt under UBSan). */
+START_TEST(cache_remembers_tokens_with_huge_exp)
+{
+    cg_token_cache_t *cache = cg_token_cache_create(ut_pool, 8);
+    const char *tok = access_with("exp", json_real(1e300));
+    cg_jwt_policy_t *pol = pol_access();
+    int hit = -1;
+
+    ut_assert_code(cg_jwt_validate_cached(cache, ut_pool, UT_JWKS_URL, tok,
+                                          strlen(tok), pol, &src->src, UT_NOW,
+                                          &jwt, &hit, &err), CG_OK, &err);
+    ck_assert_int_eq(hit, 0);
+    ut_assert_code(cg_jwt_validate_cached(cache, ut_pool, UT_JWKS_URL, tok,
+                                          strlen(tok), pol, &src->src, UT_NOW,
+                                          &jwt, &hit, &err), CG_OK, &err);
+    ck_assert_msg(hit == 1, "the second look was not a cache hit");
+}
+END_TEST
+
 Suite *ut_jwt_suite(void)
 {
     Suite *s = suite_create("jwt");
@@ -1160,6 +1183,7 @@ Suite *ut_jwt_suite(void)
     tcase_set_tags(tc, "regression");
     tcase_add_checked_fixture(tc, jwt_setup, NULL);
     tcase_add_test(tc, header_checks_come_before_claim_types);
+    tcase_add_test(tc, cache_remembers_tokens_with_huge_exp);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -689,6 +689,78 @@ START_TEST(validate_through_the_keystore)
 }
 END_TEST
 
+/* Shared records are "cgjwks1 <fetched_at> <attempt_at>\n<json>" and
+ * nothing looser: sscanf took "cgjwks1000000\n5{...}" for one (found by
+ * fuzz_jwks), and has no defined result for numbers out of range. */
+START_TEST(loose_shared_records_are_ignored)
+{
+    static const char *const fmt[] = {
+        "cgjwks1000000\n5%s", "cgjwks1 -5 3\n%s", "cgjwks1 1 2%s",
+        "cgjwks1 99999999999999999999 1\n%s", "cgjwks1 1 +2\n%s",
+        "cgjwks1  1 2\n%s", "cgjwks1 1 253402300800\n%s", "cgjwks2 1 2\n%s"
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(fmt) / sizeof(*fmt); i++) {
+        ut_shared_t *sh = ut_shared(ut_pool);
+        ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+        cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, sh);
+
+        apr_hash_set(sh->data, cg_keystore_record_key(ut_pool, UT_JWKS_URL),
+                     APR_HASH_KEY_STRING,
+                     apr_psprintf(ut_pool, fmt[i], jwks_a));
+        ut_assert_code(lookup(ks, kid(UT_KEY_B), T0), CG_OK, &err);
+        ck_assert_msg(stats(ks).adopted == 0, "record %zu adopted", i);
+        ck_assert_int_eq(h->calls, 1);
+    }
+}
+END_TEST
+
+/* cg_keystore.h: save and restore round-trip, and "a string it does not
+ * understand is ignored".  The two sizes of an entry used to be added
+ * before being checked, so sizes that wrap around (18446744073709551615
+ * and 2) passed the check and the copy ran far past the string (found by
+ * fuzz_jwks).  Whether that crashes here depends on memcpy; under ASan
+ * (test/fuzz/corpus/fuzz_jwks/regress-restore-size-wrap) or valgrind it
+ * always shows. */
+START_TEST(save_restore_and_corrupt_saves)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    ut_http_t *h2 = ut_http(ut_pool, 503, "");
+    cg_keystore_t *ks2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, NULL);
+    static const char *const corrupt[] = {
+        "cgkeys1\n18446744073709551615 2\nab",
+        "cgkeys1\n2 18446744073709551615\nab",
+        "cgkeys1\n-1 5\nabcdef",
+        "cgkeys1\n999999999999999999999999 1\nx",
+        "cgkeys1\n10 10\nshort",
+        "cgkeys1\n3 4\nabc",
+        "cgkeys1\n3\n", "cgkeys1\n 3 4\nabcdefg", "cgkeys2\n", ""
+    };
+    const char *saved;
+    size_t i;
+
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    saved = cg_keystore_save(ks, ut_pool);
+    ck_assert_int_eq(cg_keystore_restore(ks2, saved, &lg->log, ut_pool), 1);
+    ut_assert_code(lookup(ks2, kid(UT_KEY_B), T0 + 1), CG_OK, &err);
+    ck_assert_int_eq(h2->calls, 0);
+
+    for (i = 0; i < sizeof(corrupt) / sizeof(*corrupt); i++) {
+        cg_keystore_t *k3 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, NULL);
+        ck_assert_msg(cg_keystore_restore(k3, corrupt[i], &lg->log,
+                                          ut_pool) == 0,
+                      "corrupt save %zu restored something", i);
+    }
+    /* What precedes a corrupt entry is kept. */
+    saved = apr_pstrcat(ut_pool, saved, "18446744073709551615 2\nab", NULL);
+    ks2 = ut_keystore(ut_pool, h2, REFRESH, WINDOW, NULL);
+    ck_assert_int_eq(cg_keystore_restore(ks2, saved, &lg->log, ut_pool), 1);
+    ut_assert_code(lookup(ks2, kid(UT_KEY_A), T0 + 1), CG_OK, &err);
+}
+END_TEST
+
 Suite *ut_keystore_suite(void)
 {
     Suite *s = suite_create("keystore");
@@ -731,6 +803,8 @@ Suite *ut_keystore_suite(void)
     tcase_add_checked_fixture(tc, ks_setup, NULL);
     tcase_add_test(tc, unusable_200_bodies_are_failures);
     tcase_add_test(tc, destroying_the_pool_frees_the_current_set);
+    tcase_add_test(tc, save_restore_and_corrupt_saves);
+    tcase_add_test(tc, loose_shared_records_are_ignored);
     suite_add_tcase(s, tc);
     return s;
 }

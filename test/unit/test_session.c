@@ -59,15 +59,16 @@ END_TEST
 
 START_TEST(large_times_survive)
 {
+    /* Past 32 bits (year 6325), still inside CG_MAX_SECONDS. */
     cg_session_t in = full_session(), out;
     cg_error_t err = { CG_OK, NULL, NULL };
 
-    in.created = (apr_int64_t)1 << 40;
-    in.token_exp = ((apr_int64_t)1 << 40) + 7;
+    in.created = (apr_int64_t)1 << 37;
+    in.token_exp = ((apr_int64_t)1 << 37) + 7;
     ut_assert_code(parse(cg_session_serialize(ut_pool, &in), &out, &err),
                    CG_OK, &err);
-    ck_assert_int_eq(out.created, (apr_int64_t)1 << 40);
-    ck_assert_int_eq(out.token_exp, ((apr_int64_t)1 << 40) + 7);
+    ck_assert_int_eq(out.created, (apr_int64_t)1 << 37);
+    ck_assert_int_eq(out.token_exp, ((apr_int64_t)1 << 37) + 7);
 }
 END_TEST
 
@@ -282,6 +283,54 @@ START_TEST(login_state_malformed)
 }
 END_TEST
 
+static cg_err_code_e parse_session(const char *json, cg_session_t *s)
+{
+    cg_error_t err;
+    return cg_session_parse(ut_pool, json, strlen(json), s, &err);
+}
+
+static cg_err_code_e parse_state(const char *json, cg_login_state_t *s)
+{
+    cg_error_t err;
+    return cg_login_state_parse(ut_pool, json, strlen(json), s, &err);
+}
+
+/* Times no clock of ours wrote (INT64_MAX, negative) made
+ * cg_session_check() overflow (created + max_age) and the login
+ * callback's now - created too: undefined behaviour, seen while reviewing
+ * what fuzz_session reaches and shown by UBSan on its regression inputs
+ * (test/fuzz/corpus/fuzz_session/regress-*).  They are malformed now. */
+START_TEST(times_out_of_range_are_malformed)
+{
+    static const char *const bad_sessions[] = {
+        "{\"v\":1,\"sid\":\"s\",\"c\":9223372036854775807,\"l\":0,\"e\":0,"
+        "\"it\":\"\",\"at\":\"\"}",
+        "{\"v\":1,\"sid\":\"s\",\"c\":0,\"l\":-1,\"e\":0,"
+        "\"it\":\"\",\"at\":\"\"}",
+        "{\"v\":1,\"sid\":\"s\",\"c\":0,\"l\":0,\"e\":253402300800,"
+        "\"it\":\"\",\"at\":\"\"}",
+    };
+    cg_session_t s;
+    cg_login_state_t ls;
+    size_t i;
+
+    for (i = 0; i < sizeof(bad_sessions) / sizeof(*bad_sessions); i++) {
+        ut_assert_code(parse_session(bad_sessions[i], &s), CG_ERR_MALFORMED,
+                       NULL);
+    }
+    ut_assert_code(parse_session("{\"v\":1,\"sid\":\"s\",\"c\":0,\"l\":0,"
+                                 "\"e\":253402300799,\"it\":\"\",\"at\":\"\"}",
+                                 &s), CG_OK, NULL);
+    ut_assert_code(parse_state("{\"s\":\"s\",\"n\":\"n\",\"v\":\"v\","
+                               "\"t\":\"/\",\"c\":-9223372036854775808}", &ls),
+                   CG_ERR_MALFORMED, NULL);
+    ut_assert_code(parse_state("{\"s\":\"s\",\"n\":\"n\",\"v\":\"v\","
+                               "\"t\":\"/\",\"c\":1700000000}", &ls),
+                   CG_OK, NULL);
+    ck_assert_int_eq(ls.created, 1700000000);
+}
+END_TEST
+
 Suite *ut_session_suite(void)
 {
     Suite *s = suite_create("session");
@@ -300,6 +349,7 @@ Suite *ut_session_suite(void)
     tcase_add_test(tc, check_order);
     tcase_add_test(tc, login_state_round_trip);
     tcase_add_test(tc, login_state_malformed);
+    tcase_add_test(tc, times_out_of_range_are_malformed);
     suite_add_tcase(s, tc);
     return s;
 }
