@@ -225,7 +225,9 @@ static void parse_success(apr_pool_t *p, json_t *doc, cg_auth_result_t *out)
     if (json_is_string(challenge) && json_string_length(challenge) > 0) {
         out->challenge = loggable(p, json_string_value(challenge));
         out->outcome = CG_AUTH_CHALLENGE;
-        out->message = apr_pstrcat(p, "challenge ", out->challenge, NULL);
+        /* Bounded as a whole, as cg_idp.h promises for every message. */
+        out->message = loggable(p, apr_pstrcat(p, "challenge ",
+                                               out->challenge, NULL));
         return;
     }
     out->message = ar ? "AuthenticationResult is not an object"

@@ -258,6 +258,13 @@ START_TEST(parse_every_challenge)
         ck_assert_ptr_null(r->id_token);
         ck_assert_ptr_nonnull(strstr(r->message, *n));
     }
+    /* A giant challenge name still gives a bounded message (fuzz_idp). */
+    {
+        cg_auth_result_t *r = parse(200, apr_psprintf(ut_pool,
+            "{\"ChallengeName\":\"%0300d\"}", 7));
+        ck_outcome(r, CG_AUTH_CHALLENGE);
+        ck_assert_uint_le(strlen(r->message), 200);
+    }
 }
 END_TEST
 
