@@ -164,8 +164,9 @@ static void note_failure(request_rec *r, const char *who)
     if (cognito_cache_get(r->pool, key, 64, &val, &len) == APR_SUCCESS) {
         sscanf(val, "%lld %lld", &count, &last);
     }
-    rec = apr_psprintf(r->pool, "%lld %" APR_INT64_T_FMT, count + 1,
-                       now_sec());
+    /* APR's formatter has no %lld: both numbers go out as apr_int64_t. */
+    rec = apr_psprintf(r->pool, "%" APR_INT64_T_FMT " %" APR_INT64_T_FMT,
+                       (apr_int64_t)(count + 1), now_sec());
     cognito_cache_put(r->pool, key, rec, strlen(rec),
                       apr_time_from_sec(now_sec() + FAILURE_MEMORY));
 }
