@@ -176,6 +176,7 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     cg_error_t perr = { CG_OK, NULL, NULL };
     snapshot_t *s, *old;
     cg_err_code_e rc;
+    int count;
 
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         return cg_error_set(err, p, CG_ERR_INTERNAL, "out of memory");
@@ -192,6 +193,9 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     s->keys = keys;
     s->entry = e;
     s->refs = 1;
+    /* Read now: once the lock is let go, another thread may install a
+     * newer set and destroy this one (and its pool) at once. */
+    count = keys->count;
 
     apr_thread_mutex_lock(e->lock);
     old = e->current;
@@ -202,8 +206,7 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     }
     unref_locked(old);
     apr_thread_mutex_unlock(e->lock);
-    cg_log(log, CG_LOG_DEBUG, "JWKS %s: %d key(s) in use", e->url,
-           keys->count);
+    cg_log(log, CG_LOG_DEBUG, "JWKS %s: %d key(s) in use", e->url, count);
     return CG_OK;
 }
 

@@ -2,6 +2,7 @@
  * test_keystore.c: the fetch rules of cg_keystore.h against a fake HTTP
  * client and a fake cross-process store.  Time is whatever `now` we pass.
  */
+#include <apr_atomic.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_proc.h>
 #include <apr_time.h>
@@ -577,6 +578,122 @@ START_TEST(probe_after_a_failure_is_not_waited_for)
 }
 END_TEST
 
+/* ------------------------------------------------ concurrent adoption */
+
+/* A shared store whose record is always newer than what anyone holds, so
+ * every lookup of an unknown kid adopts (parses and installs) a key set:
+ * the most churn there can be, as when every thread of a child picks up
+ * another child's fetch at once. */
+typedef struct {
+    volatile apr_uint32_t gen;
+    const char *docs[2];
+    cg_shared_store_t store;
+} churn_t;
+
+static cg_err_code_e churn_get(void *baton, apr_pool_t *p, const char *key,
+                               const char **val, apr_size_t *len)
+{
+    churn_t *c = baton;
+    apr_uint32_t g = apr_atomic_inc32(&c->gen) + 1;
+    char *rec = apr_psprintf(p, "cgjwks1 %" APR_INT64_T_FMT " %"
+                             APR_INT64_T_FMT "\n%s", T0 + g, T0 + g,
+                             c->docs[g % 2]);
+    *val = rec;
+    *len = strlen(rec);
+    return CG_OK;
+}
+
+static void churn_put(void *baton, apr_pool_t *p, const char *key,
+                      const char *val, apr_size_t len, apr_int64_t expires)
+{
+}
+
+static cg_err_code_e churn_lock(void *baton)
+{
+    return CG_OK;
+}
+
+static void churn_unlock(void *baton)
+{
+}
+
+typedef struct {
+    cg_keystore_t *ks;
+    int rounds;
+    int found;
+} churner_t;
+
+static void * APR_THREAD_FUNC churner(apr_thread_t *t, void *arg)
+{
+    churner_t *c = arg;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    for (i = 0; i < c->rounds; i++) {
+        const cg_key_t *key;
+        void *hold;
+        cg_error_t e = { CG_OK, NULL, NULL };
+        /* Unknown: adopts.  Known (A is in both documents): verified
+         * against whatever set is current, which keeps changing. */
+        if (cg_keystore_lookup(c->ks, UT_JWKS_URL, i % 2 ? "nope"
+                               : ut_keys[UT_KEY_A].kid, T0, NULL, p, &key,
+                               &hold, &e) == CG_OK) {
+            c->found += !strcmp(key->kid, ut_keys[UT_KEY_A].kid);
+            cg_keystore_release(c->ks, hold);
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+START_TEST(concurrent_adoption_is_safe)
+{
+    enum { THREADS = 8, ROUNDS = 3000 };
+    churn_t churn;
+    cg_keystore_conf_t kc;
+    cg_keystore_t *ks;
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    apr_thread_t *t[THREADS];
+    churner_t c[THREADS];
+    int i, found = 0;
+
+    memset(&churn, 0, sizeof(churn));
+    churn.docs[0] = jwks_ab;
+    churn.docs[1] = jwks_a;
+    churn.store.get = churn_get;
+    churn.store.put = churn_put;
+    churn.store.lock = churn_lock;
+    churn.store.unlock = churn_unlock;
+    churn.store.baton = &churn;
+    memset(&kc, 0, sizeof(kc));
+    kc.http = ut_http_fn;
+    kc.http_baton = h;
+    cg_http_conf_defaults(&kc.http_conf);
+    kc.refresh_interval = REFRESH;
+    kc.min_refetch_interval = WINDOW;
+    kc.shared = &churn.store;
+    ks = cg_keystore_create(ut_pool, &kc);
+    for (i = 0; i < THREADS; i++) {
+        c[i].ks = ks;
+        c[i].rounds = ROUNDS;
+        c[i].found = 0;
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, churner, &c[i],
+                                           ut_pool), APR_SUCCESS);
+    }
+    for (i = 0; i < THREADS; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, t[i]);
+        found += c[i].found;
+    }
+    /* Every known-kid lookup found the key, whatever set was current. */
+    ck_assert_int_eq(found, THREADS * ROUNDS / 2);
+    ck_assert_int_eq(h->calls, 0);
+    ck_assert_uint_ge(stats(ks).adopted, ROUNDS);
+}
+END_TEST
+
 /* ------------------------------------------------------- shared store */
 
 START_TEST(second_process_adopts_the_first_fetch)
@@ -890,6 +1007,7 @@ Suite *ut_keystore_suite(void)
     tcase_add_test(tc, failed_attempt_rate_limits_the_other_process);
     tcase_add_test(tc, waiting_for_the_lock_then_adopting);
     tcase_add_test(tc, hand_written_and_corrupt_records);
+    tcase_add_test(tc, concurrent_adoption_is_safe);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("lifetime");
