@@ -5,6 +5,7 @@
 #include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
+#include <apr_time.h>
 #include <openssl/evp.h>
 
 #include "cg_claims.h"
@@ -175,6 +176,7 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     cg_error_t perr = { CG_OK, NULL, NULL };
     snapshot_t *s, *old;
     cg_err_code_e rc;
+    int count;
 
     if (apr_pool_create_unmanaged_ex(&sp, NULL, NULL) != APR_SUCCESS) {
         return cg_error_set(err, p, CG_ERR_INTERNAL, "out of memory");
@@ -191,6 +193,9 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     s->keys = keys;
     s->entry = e;
     s->refs = 1;
+    /* Read now: once the lock is let go, another thread may install a
+     * newer set and destroy this one (and its pool) at once. */
+    count = keys->count;
 
     apr_thread_mutex_lock(e->lock);
     old = e->current;
@@ -201,8 +206,7 @@ static cg_err_code_e install(cg_keystore_t *ks, entry_t *e, const char *json,
     }
     unref_locked(old);
     apr_thread_mutex_unlock(e->lock);
-    cg_log(log, CG_LOG_DEBUG, "JWKS %s: %d key(s) in use", e->url,
-           keys->count);
+    cg_log(log, CG_LOG_DEBUG, "JWKS %s: %d key(s) in use", e->url, count);
     return CG_OK;
 }
 
@@ -363,21 +367,33 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     cg_error_t ferr = { CG_OK, NULL, NULL };
     cg_err_code_e rc;
     int have_keys;
+    apr_time_t started;
+    apr_int64_t done;
 
     apr_thread_mutex_lock(e->lock);
     have_keys = e->current != NULL;
     apr_thread_mutex_unlock(e->lock);
     count(ks, &ks->stats.fetches);
 
+    started = apr_time_now();
     rc = ks->conf.http(ks->conf.http_baton, p, &ks->conf.http_conf, &req,
                        &resp, &ferr);
+    /* The attempt is dated when it ended: a fetch that hung for the whole
+     * timeout must not leave the next window half over already (with a
+     * timeout as long as the window, one fetch would follow another and
+     * the upstream would never rest).  `now` is the caller's clock; only
+     * the time the call took is measured here. */
+    done = now + apr_time_sec(apr_time_now() - started);
+    if (done < now) {
+        done = now;         /* the wall clock stepped back meanwhile */
+    }
     /* The attempt is recorded once it is over, not before: a thread that
      * needs keys and sees an older attempt queues on the fetch lock and
      * then uses this result, instead of being told "not before the next
      * window" while the fetch is still under way. */
     apr_thread_mutex_lock(e->lock);
-    if (now > e->last_attempt) {
-        e->last_attempt = now;
+    if (done > e->last_attempt) {
+        e->last_attempt = done;
     }
     apr_thread_mutex_unlock(e->lock);
     if (rc == CG_OK && resp.status != 200) {
@@ -385,7 +401,7 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
                           e->url, resp.status);
     }
     else if (rc == CG_OK) {
-        rc = install(ks, e, resp.body, resp.body_len, now, log, p, &ferr);
+        rc = install(ks, e, resp.body, resp.body_len, done, log, p, &ferr);
         if (rc != CG_OK) {
             ferr.detail = apr_psprintf(p, "%s: %s", e->url, ferr.detail);
         }
@@ -412,7 +428,7 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
         cg_log(log, CG_LOG_INFO, "JWKS fetched from %s", e->url);
     }
     /* Failures too: the attempt time is what rate-limits every process. */
-    put_shared(ks, e, now, p);
+    put_shared(ks, e, done, p);
     return rc;
 }
 
@@ -475,6 +491,18 @@ static apr_int64_t last_attempt(entry_t *e)
     t = e->last_attempt;
     apr_thread_mutex_unlock(e->lock);
     return t;
+}
+
+/* The newest attempt we know of did not give us the keys we hold: the
+ * upstream is failing (or was, at its last try). */
+static int failing(entry_t *e)
+{
+    int r;
+
+    apr_thread_mutex_lock(e->lock);
+    r = e->last_attempt > e->fetched_at;
+    apr_thread_mutex_unlock(e->lock);
+    return r;
 }
 
 static int may_fetch(cg_keystore_t *ks, apr_int64_t observed, apr_int64_t now)
@@ -578,7 +606,18 @@ cg_err_code_e cg_keystore_lookup(cg_keystore_t *ks, const char *url,
     }
     observed = last_attempt(e);
     if (may_fetch(ks, observed, now)) {
-        fetch_single_flight(ks, e, observed, now, WAIT, NULL, log, p, NULL);
+        /* Normally a request that needs keys waits for the fetch under way
+         * (the first requests after startup, a rotation).  But once the
+         * upstream has failed, the fetch under way is a probe that may
+         * well hang for the whole timeout: one request doing it is
+         * enough, the others are answered with what we hold now (401 for
+         * an unknown kid, 503 without keys) instead of piling up. */
+        wait_e wait = failing(e) ? DONT_WAIT : WAIT;
+        if (!fetch_single_flight(ks, e, observed, now, wait, NULL, log, p,
+                                 NULL)) {
+            cg_log(log, CG_LOG_DEBUG, "JWKS %s: the last fetch failed and "
+                   "another is under way; not waiting for it", url);
+        }
     }
     else {
         cg_log(log, CG_LOG_DEBUG, "JWKS %s: not refetching for kid %.64s, "

@@ -13,7 +13,11 @@
  *    never waits for that refresh (nor for a hung upstream);
  *  - fetches of one URL are at least min_refetch_interval apart, across all
  *    processes sharing the store, so a flood of made-up kids costs at most
- *    one fetch per window;
+ *    one fetch per window; the window starts when an attempt ends, so a
+ *    fetch that hangs until the timeout does not eat into it;
+ *  - after a failed attempt, the next one is a probe: requests that need
+ *    keys do not queue behind it but are answered at once from what is
+ *    held (so a hung upstream ties up one worker per window, not all);
  *  - when a fetch fails the keys we had keep working (stale-if-error), and
  *    since a fetch happens at most once per window, the failure is logged
  *    at most once per window;

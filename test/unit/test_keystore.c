@@ -2,6 +2,11 @@
  * test_keystore.c: the fetch rules of cg_keystore.h against a fake HTTP
  * client and a fake cross-process store.  Time is whatever `now` we pass.
  */
+#include <apr_atomic.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_proc.h>
+#include <apr_time.h>
+
 #include "unit.h"
 
 #define T0 ((apr_int64_t)1700000000)
@@ -406,6 +411,289 @@ START_TEST(prefetch_failure_without_keys)
 }
 END_TEST
 
+/* ------------------------------------------- a fetch that takes long */
+
+START_TEST(window_starts_when_a_slow_attempt_ends)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+
+    /* A hang until the timeout: the attempt started at T0 and ended a
+     * second later (the store measures that part itself). */
+    h->fail = 1;
+    h->delay_ms = 1100;
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    h->delay_ms = 0;
+    /* A whole window after the start, but not after the end: no fetch. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + WINDOW),
+                   CG_ERR_KEYS_UNAVAILABLE, &err);
+    ck_assert_int_eq(h->calls, 1);
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0 + WINDOW + 1),
+                   CG_ERR_KEYS_UNAVAILABLE, &err);
+    ck_assert_int_eq(h->calls, 2);
+    ck_assert_int_eq(failures_logged(), 2);
+}
+END_TEST
+
+/* Another thread's lookup, started while a fetch is under way. */
+typedef struct {
+    cg_keystore_t *ks;
+    const char *kid;
+    apr_int64_t now;
+    int wait_ms;            /* how long the fetch waits for it */
+    apr_thread_t *thread;
+    apr_thread_mutex_t *m;
+    apr_thread_cond_t *c;
+    int finished;           /* guarded by m */
+    int finished_during;    /* it was answered while the fetch went on */
+    cg_err_code_e rc;
+} racer_t;
+
+static void * APR_THREAD_FUNC racer_main(apr_thread_t *t, void *arg)
+{
+    racer_t *r = arg;
+    const cg_key_t *key = NULL;
+    void *hold = NULL;
+    cg_error_t e = { CG_OK, NULL, NULL };
+    apr_pool_t *p;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    r->rc = cg_keystore_lookup(r->ks, UT_JWKS_URL, r->kid, r->now, NULL, p,
+                               &key, &hold, &e);
+    if (r->rc == CG_OK) {
+        cg_keystore_release(r->ks, hold);
+    }
+    apr_pool_destroy(p);
+    apr_thread_mutex_lock(r->m);
+    r->finished = 1;
+    apr_thread_cond_signal(r->c);
+    apr_thread_mutex_unlock(r->m);
+    return NULL;
+}
+
+static void race_during_fetch(void *arg)
+{
+    racer_t *r = arg;
+    apr_time_t until = apr_time_now() + apr_time_from_msec(r->wait_ms);
+
+    ck_assert_int_eq(apr_thread_create(&r->thread, NULL, racer_main, r,
+                                       ut_pool), APR_SUCCESS);
+    apr_thread_mutex_lock(r->m);
+    while (!r->finished && apr_time_now() < until) {
+        apr_thread_cond_timedwait(r->c, r->m, until - apr_time_now());
+    }
+    r->finished_during = r->finished;
+    apr_thread_mutex_unlock(r->m);
+}
+
+static racer_t *racer(cg_keystore_t *ks, ut_http_t *h, const char *k,
+                      apr_int64_t now, int wait_ms)
+{
+    racer_t *r = apr_pcalloc(ut_pool, sizeof(*r));
+
+    r->ks = ks;
+    r->kid = k;
+    r->now = now;
+    r->wait_ms = wait_ms;
+    apr_thread_mutex_create(&r->m, APR_THREAD_MUTEX_DEFAULT, ut_pool);
+    apr_thread_cond_create(&r->c, ut_pool);
+    h->during = race_during_fetch;
+    h->during_arg = r;
+    return r;
+}
+
+static void racer_join(racer_t *r)
+{
+    apr_status_t rv;
+    ck_assert_ptr_nonnull(r->thread);
+    apr_thread_join(&rv, r->thread);
+}
+
+START_TEST(first_fetch_is_waited_for)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    racer_t *r = racer(ks, h, kid(UT_KEY_B), T0, 300);
+
+    /* Nothing has failed yet: the other request waits for this fetch
+     * and then uses its keys, without a fetch of its own. */
+    ut_assert_code(lookup(ks, kid(UT_KEY_A), T0), CG_OK, &err);
+    racer_join(r);
+    ck_assert(!r->finished_during);
+    ut_assert_code(r->rc, CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+}
+END_TEST
+
+START_TEST(probe_after_a_failure_is_not_waited_for)
+{
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    cg_keystore_t *cold = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    cg_keystore_t *warm = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    racer_t *r;
+
+    /* No keys, and the upstream failed: while the next window's probe is
+     * under way, another request gets its 503 at once. */
+    h->fail = 1;
+    ut_assert_code(lookup(cold, kid(UT_KEY_A), T0), CG_ERR_KEYS_UNAVAILABLE,
+                   &err);
+    r = racer(cold, h, kid(UT_KEY_A), T0 + WINDOW, 2000);
+    ut_assert_code(lookup(cold, kid(UT_KEY_A), T0 + WINDOW),
+                   CG_ERR_KEYS_UNAVAILABLE, &err);
+    racer_join(r);
+    ck_assert_msg(r->finished_during, "the request queued behind the probe");
+    ut_assert_code(r->rc, CG_ERR_KEYS_UNAVAILABLE, &err);
+    ck_assert_int_eq(h->calls, 2);
+
+    /* Keys held, a refetch for an unknown kid failed: during the next
+     * probe, other unknown kids get their 401 at once, known ones work. */
+    h->fail = 0;
+    h->calls = 0;
+    ut_assert_code(lookup(warm, kid(UT_KEY_A), T0), CG_OK, &err);
+    h->fail = 1;
+    ut_assert_code(lookup(warm, kid(UT_KEY_C), T0 + WINDOW),
+                   CG_ERR_KID_UNKNOWN, &err);
+    ck_assert_int_eq(h->calls, 2);
+    r = racer(warm, h, "made-up", T0 + 2 * WINDOW, 2000);
+    ut_assert_code(lookup(warm, kid(UT_KEY_C), T0 + 2 * WINDOW),
+                   CG_ERR_KID_UNKNOWN, &err);
+    racer_join(r);
+    ck_assert_msg(r->finished_during, "the request queued behind the probe");
+    ut_assert_code(r->rc, CG_ERR_KID_UNKNOWN, &err);
+    ck_assert_int_eq(h->calls, 3);
+    ut_assert_code(lookup(warm, kid(UT_KEY_B), T0 + 2 * WINDOW), CG_OK, &err);
+    /* Back up: the next window's fetch succeeds, nothing is failing, and
+     * requests wait for a fetch under way again. */
+    h->fail = 0;
+    ut_assert_code(lookup(warm, kid(UT_KEY_C), T0 + 3 * WINDOW),
+                   CG_ERR_KID_UNKNOWN, &err);
+    ck_assert_int_eq(h->calls, 4);
+    r = racer(warm, h, kid(UT_KEY_C), T0 + 5 * WINDOW, 300);
+    h->body = jwks_bc;
+    ut_assert_code(lookup(warm, kid(UT_KEY_C), T0 + 5 * WINDOW), CG_OK, &err);
+    racer_join(r);
+    ck_assert(!r->finished_during);
+    ut_assert_code(r->rc, CG_OK, &err);
+}
+END_TEST
+
+/* ------------------------------------------------ concurrent adoption */
+
+/* A shared store whose record is always newer than what anyone holds, so
+ * every lookup of an unknown kid adopts (parses and installs) a key set:
+ * the most churn there can be, as when every thread of a child picks up
+ * another child's fetch at once. */
+typedef struct {
+    volatile apr_uint32_t gen;
+    const char *docs[2];
+    cg_shared_store_t store;
+} churn_t;
+
+static cg_err_code_e churn_get(void *baton, apr_pool_t *p, const char *key,
+                               const char **val, apr_size_t *len)
+{
+    churn_t *c = baton;
+    apr_uint32_t g = apr_atomic_inc32(&c->gen) + 1;
+    char *rec = apr_psprintf(p, "cgjwks1 %" APR_INT64_T_FMT " %"
+                             APR_INT64_T_FMT "\n%s", T0 + g, T0 + g,
+                             c->docs[g % 2]);
+    *val = rec;
+    *len = strlen(rec);
+    return CG_OK;
+}
+
+static void churn_put(void *baton, apr_pool_t *p, const char *key,
+                      const char *val, apr_size_t len, apr_int64_t expires)
+{
+}
+
+static cg_err_code_e churn_lock(void *baton)
+{
+    return CG_OK;
+}
+
+static void churn_unlock(void *baton)
+{
+}
+
+typedef struct {
+    cg_keystore_t *ks;
+    int rounds;
+    int found;
+} churner_t;
+
+static void * APR_THREAD_FUNC churner(apr_thread_t *t, void *arg)
+{
+    churner_t *c = arg;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create_unmanaged_ex(&p, NULL, NULL);
+    for (i = 0; i < c->rounds; i++) {
+        const cg_key_t *key;
+        void *hold;
+        cg_error_t e = { CG_OK, NULL, NULL };
+        /* Unknown: adopts.  Known (A is in both documents): verified
+         * against whatever set is current, which keeps changing. */
+        if (cg_keystore_lookup(c->ks, UT_JWKS_URL, i % 2 ? "nope"
+                               : ut_keys[UT_KEY_A].kid, T0, NULL, p, &key,
+                               &hold, &e) == CG_OK) {
+            c->found += !strcmp(key->kid, ut_keys[UT_KEY_A].kid);
+            cg_keystore_release(c->ks, hold);
+        }
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+START_TEST(concurrent_adoption_is_safe)
+{
+    enum { THREADS = 8, ROUNDS = 3000 };
+    churn_t churn;
+    cg_keystore_conf_t kc;
+    cg_keystore_t *ks;
+    ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
+    apr_thread_t *t[THREADS];
+    churner_t c[THREADS];
+    int i, found = 0;
+
+    memset(&churn, 0, sizeof(churn));
+    churn.docs[0] = jwks_ab;
+    churn.docs[1] = jwks_a;
+    churn.store.get = churn_get;
+    churn.store.put = churn_put;
+    churn.store.lock = churn_lock;
+    churn.store.unlock = churn_unlock;
+    churn.store.baton = &churn;
+    memset(&kc, 0, sizeof(kc));
+    kc.http = ut_http_fn;
+    kc.http_baton = h;
+    cg_http_conf_defaults(&kc.http_conf);
+    kc.refresh_interval = REFRESH;
+    kc.min_refetch_interval = WINDOW;
+    kc.shared = &churn.store;
+    ks = cg_keystore_create(ut_pool, &kc);
+    for (i = 0; i < THREADS; i++) {
+        c[i].ks = ks;
+        c[i].rounds = ROUNDS;
+        c[i].found = 0;
+        ck_assert_int_eq(apr_thread_create(&t[i], NULL, churner, &c[i],
+                                           ut_pool), APR_SUCCESS);
+    }
+    for (i = 0; i < THREADS; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, t[i]);
+        found += c[i].found;
+    }
+    /* Every known-kid lookup found the key, whatever set was current. */
+    ck_assert_int_eq(found, THREADS * ROUNDS / 2);
+    ck_assert_int_eq(h->calls, 0);
+    ck_assert_uint_ge(stats(ks).adopted, ROUNDS);
+}
+END_TEST
+
 /* ------------------------------------------------------- shared store */
 
 START_TEST(second_process_adopts_the_first_fetch)
@@ -779,6 +1067,9 @@ Suite *ut_keystore_suite(void)
     tcase_add_test(tc, prefetch);
     tcase_add_test(tc, prefetch_failure_without_keys);
     tcase_add_test(tc, validate_through_the_keystore);
+    tcase_add_test(tc, window_starts_when_a_slow_attempt_ends);
+    tcase_add_test(tc, first_fetch_is_waited_for);
+    tcase_add_test(tc, probe_after_a_failure_is_not_waited_for);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("shared");
@@ -788,6 +1079,7 @@ Suite *ut_keystore_suite(void)
     tcase_add_test(tc, failed_attempt_rate_limits_the_other_process);
     tcase_add_test(tc, waiting_for_the_lock_then_adopting);
     tcase_add_test(tc, hand_written_and_corrupt_records);
+    tcase_add_test(tc, concurrent_adoption_is_safe);
     suite_add_tcase(s, tc);
 
     tc = ut_tcase("lifetime");

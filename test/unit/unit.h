@@ -138,6 +138,11 @@ typedef struct {
     const char *content_type;
     const char *last_url;
     const char *last_method;
+    int delay_ms;           /* each call takes this long */
+    /* One-shot: called from inside a call (another thread looking up while
+     * this fetch is under way). */
+    void (*during)(void *arg);
+    void *during_arg;
 } ut_http_t;
 
 ut_http_t *ut_http(apr_pool_t *p, int status, const char *body);

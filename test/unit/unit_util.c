@@ -10,6 +10,8 @@
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
 
+#include <apr_time.h>
+
 #include "unit.h"
 
 ut_key_t ut_keys[UT_NKEYS];
@@ -407,10 +409,18 @@ cg_err_code_e ut_http_fn(void *baton, apr_pool_t *p,
                          cg_http_response_t *resp, cg_error_t *err)
 {
     ut_http_t *h = baton;
+    void (*hook)(void *) = h->during;
 
     h->calls++;
     h->last_url = apr_pstrdup(p, req->url);
     h->last_method = apr_pstrdup(p, req->method);
+    if (h->delay_ms) {
+        apr_sleep(apr_time_from_msec(h->delay_ms));
+    }
+    if (hook) {
+        h->during = NULL;
+        hook(h->during_arg);
+    }
     if (h->fail) {
         return cg_error_set(err, p, CG_ERR_UPSTREAM,
                             "connection refused (fake %d)", h->calls);
