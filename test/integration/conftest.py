@@ -18,6 +18,12 @@ CLIENT = emu_client.PUBLIC_CLIENT
 M2M = emu_client.M2M_CLIENT
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "load: needs the module's normal speed (many concurrent "
+        "requests within a timeout); left out under the memory check")
+
+
 @pytest.fixture(scope="session")
 def emu():
     e = Emulator()

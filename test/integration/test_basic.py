@@ -466,6 +466,7 @@ def concurrent_logins(site, user, pw, n=100):
         return [f.result() for f in futures]
 
 
+@pytest.mark.load
 def test_concurrent_logins_coalesce(site, emu):
     user, pw = new_user(emu)
     # Cognito takes half a second to answer, so the logins really overlap.
@@ -476,6 +477,7 @@ def test_concurrent_logins_coalesce(site, emu):
     assert calls(emu) <= 3, calls(emu)
 
 
+@pytest.mark.load
 def test_concurrent_logins_coalesce_across_processes(emu):
     # Ten children from the start, so the logins really land in different
     # processes.
