@@ -22,6 +22,7 @@
 #include <stdlib.h>
 
 #include <apr_pools.h>
+#include <jansson.h>
 
 #define FZ_ASSERT(cond, ...) do {                                           \
         if (!(cond)) {                                                      \
@@ -54,6 +55,11 @@ uint32_t fz_u32(fz_in_t *in);
 char *fz_take(fz_in_t *in, apr_pool_t *p, char sep, size_t *len);
 /* The rest of the input, as above. */
 char *fz_rest(fz_in_t *in, apr_pool_t *p, size_t *len);
+
+/* The string member k of a JSON object, or NULL. */
+const char *fz_doc_str(json_t *o, const char *k);
+/* Fails the run unless got and want are both NULL or equal strings. */
+void fz_same(const char *got, const char *want, const char *what);
 
 /* 1 when s has a byte that may not appear in an HTTP header value we
  * emit: CR, LF, NUL, and every other control character. */

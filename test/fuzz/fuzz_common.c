@@ -223,3 +223,15 @@ void *apr_pcalloc(apr_pool_t *p, apr_size_t size)
 {
     return memset(apr_palloc(p, size), 0, size);
 }
+
+const char *fz_doc_str(json_t *o, const char *k)
+{
+    json_t *v = json_object_get(o, k);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+void fz_same(const char *got, const char *want, const char *what)
+{
+    FZ_ASSERT((!got && !want) || (got && want && !strcmp(got, want)),
+              "%s is not what the input holds", what);
+}

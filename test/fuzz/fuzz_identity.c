@@ -35,21 +35,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static const char *doc_str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static void same(const char *got, const char *want, const char *what)
-{
-    FZ_ASSERT((!got && !want) || (got && want && !strcmp(got, want)),
-              "%s changed", what);
-}
-
 static const char *type_of(json_t *doc)
 {
-    const char *t = doc_str(doc, "__type"), *h = t ? strrchr(t, '#') : NULL;
+    const char *t = fz_doc_str(doc, "__type"), *h = t ? strrchr(t, '#') : NULL;
     return h ? h + 1 : t;
 }
 
@@ -108,8 +96,8 @@ static void get_id(apr_pool_t *p, int status, const char *body, size_t len)
     judged(status, doc, rc, &fault, &err);
     if (rc == CG_OK) {
         FZ_ASSERT(id && *id, "no identity id");
-        if (strlen(doc_str(doc, "IdentityId")) <= 8192) {
-            same(id, doc_str(doc, "IdentityId"), "IdentityId");
+        if (strlen(fz_doc_str(doc, "IdentityId")) <= 8192) {
+            fz_same(id, fz_doc_str(doc, "IdentityId"), "IdentityId");
         }
     }
     json_decref(doc);
@@ -119,7 +107,7 @@ static void check_process_json(apr_pool_t *p, const cg_aws_credentials_t *c)
 {
     char *out = cg_credential_process_json(p, c);
     json_t *doc = out ? json_loads(out, 0, NULL) : NULL;
-    const char *exp = doc_str(doc, "Expiration");
+    const char *exp = fz_doc_str(doc, "Expiration");
     static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
     size_t i;
 
@@ -127,9 +115,9 @@ static void check_process_json(apr_pool_t *p, const cg_aws_credentials_t *c)
               out ? out : "(none)");
     FZ_ASSERT(json_integer_value(json_object_get(doc, "Version")) == 1,
               "Version");
-    same(doc_str(doc, "AccessKeyId"), c->access_key_id, "AccessKeyId");
-    same(doc_str(doc, "SecretAccessKey"), c->secret_key, "SecretAccessKey");
-    same(doc_str(doc, "SessionToken"), c->session_token, "SessionToken");
+    fz_same(fz_doc_str(doc, "AccessKeyId"), c->access_key_id, "AccessKeyId");
+    fz_same(fz_doc_str(doc, "SecretAccessKey"), c->secret_key, "SecretAccessKey");
+    fz_same(fz_doc_str(doc, "SessionToken"), c->session_token, "SessionToken");
     FZ_ASSERT(exp && strlen(exp) == 20, "Expiration %s",
               exp ? exp : "missing");
     for (i = 0; i < 20; i++) {
@@ -147,9 +135,9 @@ static void round_trip(apr_pool_t *p, const cg_aws_credentials_t *c)
 
     FZ_ASSERT(s && cg_aws_credentials_parse(p, s, strlen(s), &back) == CG_OK,
               "credentials do not survive the cache format");
-    same(back.access_key_id, c->access_key_id, "access key id");
-    same(back.secret_key, c->secret_key, "secret key");
-    same(back.session_token, c->session_token, "session token");
+    fz_same(back.access_key_id, c->access_key_id, "access key id");
+    fz_same(back.secret_key, c->secret_key, "secret key");
+    fz_same(back.session_token, c->session_token, "session token");
     FZ_ASSERT(back.expiration == c->expiration, "expiration changed");
 }
 
@@ -169,8 +157,8 @@ static void credentials(apr_pool_t *p, int status, const char *body,
         FZ_ASSERT(c.access_key_id && c.secret_key && c.session_token
                   && c.expiration > 0, "incomplete credentials accepted");
         FZ_ASSERT(json_is_object(cr), "credentials without Credentials");
-        if (strlen(doc_str(cr, "AccessKeyId")) <= 8192) {
-            same(c.access_key_id, doc_str(cr, "AccessKeyId"), "AccessKeyId");
+        if (strlen(fz_doc_str(cr, "AccessKeyId")) <= 8192) {
+            fz_same(c.access_key_id, fz_doc_str(cr, "AccessKeyId"), "AccessKeyId");
         }
         round_trip(p, &c);
         check_process_json(p, &c);

@@ -34,12 +34,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static const char *doc_str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
 /* Upstream text for the log: printable ASCII, at most 200 bytes. */
 static int loggable(const char *s)
 {
@@ -98,8 +92,8 @@ static void answer(apr_pool_t *p, int status, const char *body, size_t len)
         FZ_ASSERT(status == 200, "tokens from HTTP %d", status);
         FZ_ASSERT(json_is_object(ar) && r.id_token && r.access_token
                   && *r.id_token && *r.access_token
-                  && !strcmp(r.id_token, doc_str(ar, "IdToken"))
-                  && !strcmp(r.access_token, doc_str(ar, "AccessToken")),
+                  && !strcmp(r.id_token, fz_doc_str(ar, "IdToken"))
+                  && !strcmp(r.access_token, fz_doc_str(ar, "AccessToken")),
                   "tokens that are not the answer's");
     }
     else {
@@ -117,7 +111,7 @@ static void answer(apr_pool_t *p, int status, const char *body, size_t len)
         json_decref(doc);
         return;
     }
-    type = short_type(p, doc_str(doc, "__type"));
+    type = short_type(p, fz_doc_str(doc, "__type"));
     if (status == 429 || status >= 500 || status < 400) {
         /* Never the user's fault. */
         FZ_ASSERT(r.outcome == CG_AUTH_THROTTLED
@@ -181,14 +175,14 @@ static void request(apr_pool_t *p, const char *user, const char *password)
     doc = json_loads(body, 0, NULL);
     ap = json_object_get(doc, "AuthParameters");
     FZ_ASSERT(json_is_object(ap), "request without AuthParameters");
-    FZ_ASSERT(doc_str(ap, "USERNAME") && !strcmp(doc_str(ap, "USERNAME"),
+    FZ_ASSERT(fz_doc_str(ap, "USERNAME") && !strcmp(fz_doc_str(ap, "USERNAME"),
                                                  user),
               "the request does not carry the user name given");
-    FZ_ASSERT(doc_str(ap, "PASSWORD") && !strcmp(doc_str(ap, "PASSWORD"),
+    FZ_ASSERT(fz_doc_str(ap, "PASSWORD") && !strcmp(fz_doc_str(ap, "PASSWORD"),
                                                  password),
               "the request does not carry the password given");
-    FZ_ASSERT(!strcmp(doc_str(ap, "SECRET_HASH"), hash), "secret hash lost");
-    FZ_ASSERT(!strcmp(doc_str(doc, "AuthFlow"), "USER_PASSWORD_AUTH"),
+    FZ_ASSERT(!strcmp(fz_doc_str(ap, "SECRET_HASH"), hash), "secret hash lost");
+    FZ_ASSERT(!strcmp(fz_doc_str(doc, "AuthFlow"), "USER_PASSWORD_AUTH"),
               "auth flow");
     json_decref(doc);
 }

@@ -37,18 +37,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static const char *doc_str(json_t *o, const char *k)
-{
-    json_t *v = json_object_get(o, k);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-static void same(const char *got, const char *want, const char *what)
-{
-    FZ_ASSERT((!got && !want) || (got && want && !strcmp(got, want)),
-              "%s is not the document's", what);
-}
-
 static void token_answer(apr_pool_t *p, int status, const char *body,
                          size_t len)
 {
@@ -62,9 +50,9 @@ static void token_answer(apr_pool_t *p, int status, const char *body,
         FZ_ASSERT(status == 200 && json_is_object(doc),
                   "tokens from HTTP %d", status);
         FZ_ASSERT(t.access_token, "accepted without an access token");
-        same(t.access_token, doc_str(doc, "access_token"), "access_token");
-        same(t.id_token, doc_str(doc, "id_token"), "id_token");
-        same(t.refresh_token, doc_str(doc, "refresh_token"),
+        fz_same(t.access_token, fz_doc_str(doc, "access_token"), "access_token");
+        fz_same(t.id_token, fz_doc_str(doc, "id_token"), "id_token");
+        fz_same(t.refresh_token, fz_doc_str(doc, "refresh_token"),
              "refresh_token");
     }
     else if (rc == CG_ERR_REJECTED) {
@@ -95,19 +83,19 @@ static void discovery(apr_pool_t *p, const char *body, size_t len)
     if (rc == CG_OK) {
         FZ_ASSERT(json_is_object(doc) && e.authorize && e.token,
                   "discovery accepted without its endpoints");
-        same(e.authorize, doc_str(doc, "authorization_endpoint"),
+        fz_same(e.authorize, fz_doc_str(doc, "authorization_endpoint"),
              "authorization_endpoint");
-        same(e.token, doc_str(doc, "token_endpoint"), "token_endpoint");
-        same(e.userinfo, doc_str(doc, "userinfo_endpoint"), "userinfo");
-        same(e.revoke, doc_str(doc, "revocation_endpoint"), "revoke");
-        same(e.logout, doc_str(doc, "end_session_endpoint"), "logout");
+        fz_same(e.token, fz_doc_str(doc, "token_endpoint"), "token_endpoint");
+        fz_same(e.userinfo, fz_doc_str(doc, "userinfo_endpoint"), "userinfo");
+        fz_same(e.revoke, fz_doc_str(doc, "revocation_endpoint"), "revoke");
+        fz_same(e.logout, fz_doc_str(doc, "end_session_endpoint"), "logout");
     }
     else {
         FZ_ASSERT(rc == CG_ERR_UPSTREAM && err.detail,
                   "discovery refused with %d", rc);
         FZ_ASSERT(!json_is_object(doc)
-                  || !doc_str(doc, "authorization_endpoint")
-                  || !doc_str(doc, "token_endpoint"),
+                  || !fz_doc_str(doc, "authorization_endpoint")
+                  || !fz_doc_str(doc, "token_endpoint"),
                   "a complete discovery document refused");
     }
     json_decref(doc);
