@@ -6,15 +6,28 @@ static const char url_alphabet[] =
 static const char std_alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static int url_value(unsigned char c)
-{
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '-') return 62;
-    if (c == '_') return 63;
-    return -1;
-}
+/* Every token on every request goes through here: a table, not a chain
+ * of comparisons.  X (255) for every byte outside the alphabet. */
+#define X 255
+static const unsigned char url_values[256] = {
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, 62, X, X,
+    52, 53, 54, 55, 56, 57, 58, 59, 60, 61, X, X, X, X, X, X,
+    X, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
+    15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, X, X, X, X, 63,
+    X, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
+    41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X,
+    X, X, X, X, X, X, X, X, X, X, X, X, X, X, X, X
+};
+#undef X
 
 unsigned char *cg_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
                                 apr_size_t *out_len)
@@ -29,11 +42,11 @@ unsigned char *cg_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
     }
     out = apr_palloc(p, (len / 4) * 3 + 3);
     for (i = 0; i < len; i++) {
-        int v = url_value((unsigned char)in[i]);
-        if (v < 0) {
+        unsigned int v = url_values[(unsigned char)in[i]];
+        if (v > 63) {
             return NULL;
         }
-        acc = (acc << 6) | (apr_uint32_t)v;
+        acc = (acc << 6) | v;
         bits += 6;
         if (bits >= 8) {
             bits -= 8;

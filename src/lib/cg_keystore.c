@@ -158,7 +158,7 @@ void cg_keystore_release(cg_keystore_t *ks, void *hold)
     apr_thread_mutex_unlock(e->lock);
 }
 
-static void count(cg_keystore_t *ks, unsigned long *counter)
+static void bump_stat(cg_keystore_t *ks, unsigned long *counter)
 {
     apr_thread_mutex_lock(ks->lock);
     (*counter)++;
@@ -298,7 +298,7 @@ static int apply_record(cg_keystore_t *ks, entry_t *e, const char *val,
     apr_thread_mutex_unlock(e->lock);
     if (adopt && install(ks, e, json, json_len, fetched_at, log, p,
                          NULL) == CG_OK) {
-        count(ks, &ks->stats.adopted);
+        bump_stat(ks, &ks->stats.adopted);
         changed = 1;
     }
     return changed;
@@ -373,7 +373,7 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     apr_thread_mutex_lock(e->lock);
     have_keys = e->current != NULL;
     apr_thread_mutex_unlock(e->lock);
-    count(ks, &ks->stats.fetches);
+    bump_stat(ks, &ks->stats.fetches);
 
     started = apr_time_now();
     rc = ks->conf.http(ks->conf.http_baton, p, &ks->conf.http_conf, &req,
@@ -407,7 +407,7 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
         }
     }
     if (rc != CG_OK) {
-        count(ks, &ks->stats.fetch_failures);
+        bump_stat(ks, &ks->stats.fetch_failures);
         apr_thread_mutex_lock(e->lock);
         apr_cpystrn(e->last_error, ferr.detail ? ferr.detail : "?",
                     sizeof(e->last_error));

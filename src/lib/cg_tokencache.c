@@ -19,7 +19,8 @@ typedef struct {
 typedef struct entry_t {
     struct entry_t *next;   /* bucket chain */
     unsigned char key[KEY_LEN];
-    json_t *claims;         /* private deep copy, read-only once published */
+    json_t *claims;         /* shared with the request that validated it;
+                             * read-only */
     json_t *header;
     const char *kid;        /* inside header */
     int token_use;
@@ -64,10 +65,17 @@ static void entry_free(entry_t *e)
     free(e);
 }
 
-/* Caller holds the lock. */
-static void unref_locked(entry_t *e)
+/* Caller holds the lock.  Returns e when that was its last reference:
+ * the caller frees it with entry_free() once the lock is released, so
+ * other threads never wait behind the freeing of a claim set. */
+static entry_t *unref_locked(entry_t *e)
 {
-    if (--e->refs == 0) {
+    return --e->refs == 0 ? e : NULL;
+}
+
+static void entry_free_maybe(entry_t *e)
+{
+    if (e) {
         entry_free(e);
     }
 }
@@ -116,9 +124,12 @@ cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries)
 static apr_status_t release_hold(void *data)
 {
     hold_t *h = data;
+    entry_t *dead;
+
     apr_thread_mutex_lock(h->cache->lock);
-    unref_locked(h->entry);
+    dead = unref_locked(h->entry);
     apr_thread_mutex_unlock(h->cache->lock);
+    entry_free_maybe(dead);
     return APR_SUCCESS;
 }
 
@@ -143,13 +154,14 @@ static entry_t *find_locked(cg_token_cache_t *c, const unsigned char *key)
 }
 
 /* Caller holds the lock.  Takes e out of the table (its ring slot stays
- * until it is reused, so memory stays bounded by max). */
-static void remove_locked(cg_token_cache_t *c, entry_t *e)
+ * until it is reused, so memory stays bounded by max).  Returns e when it
+ * must be freed (see unref_locked()). */
+static entry_t *remove_locked(cg_token_cache_t *c, entry_t *e)
 {
     entry_t **pp;
 
     if (!e->in_table) {
-        return;
+        return NULL;
     }
     for (pp = bucket(c, e->key); *pp; pp = &(*pp)->next) {
         if (*pp == e) {
@@ -160,7 +172,7 @@ static void remove_locked(cg_token_cache_t *c, entry_t *e)
     e->next = NULL;
     e->in_table = 0;
     c->stats.entries--;
-    unref_locked(e);
+    return unref_locked(e);
 }
 
 static int make_key(const char *url, const char *token, apr_size_t len,
@@ -184,13 +196,13 @@ static int make_key(const char *url, const char *token, apr_size_t len,
 static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
                        apr_int64_t now, double skew, apr_pool_t *p)
 {
-    entry_t *e;
+    entry_t *e, *dead = NULL;
     hold_t *h;
 
     apr_thread_mutex_lock(c->lock);
     e = find_locked(c, key);
     if (e && (double)now > e->exp + skew) {
-        remove_locked(c, e);
+        dead = remove_locked(c, e);
         e = NULL;
     }
     if (e) {
@@ -201,6 +213,7 @@ static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
         c->stats.misses++;
     }
     apr_thread_mutex_unlock(c->lock);
+    entry_free_maybe(dead);
     if (e) {
         h = apr_palloc(p, sizeof(*h));
         h->cache = c;
@@ -212,16 +225,19 @@ static entry_t *lookup(cg_token_cache_t *c, const unsigned char *key,
 
 static void forget(cg_token_cache_t *c, entry_t *e)
 {
+    entry_t *dead;
+
     apr_thread_mutex_lock(c->lock);
-    remove_locked(c, e);
+    dead = remove_locked(c, e);
     apr_thread_mutex_unlock(c->lock);
+    entry_free_maybe(dead);
 }
 
 static void insert(cg_token_cache_t *c, const unsigned char *key,
                    const cg_jwt_t *jwt)
 {
     json_t *exp = json_object_get(jwt->claims, "exp");
-    entry_t *e, *victim, **b;
+    entry_t *e, *victim, **b, *dead = NULL;
 
     /* Only what cg_jwt_validate() accepted gets here, so exp is a number;
      * checking again costs nothing and keeps "never outlives the token"
@@ -234,10 +250,12 @@ static void insert(cg_token_cache_t *c, const unsigned char *key,
         return;
     }
     memcpy(e->key, key, KEY_LEN);
-    /* Deep copies: the request's own JSON dies with its pool, and these
-     * are shared read-only by every later request with the same token. */
-    e->claims = json_deep_copy(jwt->claims);
-    e->header = json_deep_copy(jwt->header);
+    /* The request's own JSON, with a reference of our own (jansson's
+     * counts are atomic): nothing changes a validated claim set, so it
+     * can outlive the request and be read by every later request with
+     * the same token without being copied. */
+    e->claims = json_incref(jwt->claims);
+    e->header = json_incref(jwt->header);
     e->token_use = jwt->token_use;
     e->exp = json_number_value(exp);
     if (!e->claims || !e->header) {
@@ -258,12 +276,11 @@ static void insert(cg_token_cache_t *c, const unsigned char *key,
         if (victim->in_table) {
             c->stats.evictions++;
         }
-        remove_locked(c, victim);
-        /* Not freed yet: while it sits in the ring it holds the ring's
-         * reference, which remove_locked() leaves alone; the analyzer
-         * does not know that invariant. */
-        /* NOLINTNEXTLINE(clang-analyzer-unix.Malloc) */
-        unref_locked(victim);   /* the ring's own reference */
+        /* Never the last reference: the ring still holds one. */
+        dead = remove_locked(c, victim);
+        if (!dead) {
+            dead = unref_locked(victim);    /* the ring's own reference */
+        }
     }
     e->refs = 2;                /* one for the table, one for the ring */
     c->ring[c->head] = e;
@@ -274,6 +291,7 @@ static void insert(cg_token_cache_t *c, const unsigned char *key,
     e->in_table = 1;
     c->stats.entries++;
     apr_thread_mutex_unlock(c->lock);
+    entry_free_maybe(dead);
 }
 
 /* The key the token was verified with must still be published: a key
