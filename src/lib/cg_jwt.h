@@ -51,6 +51,9 @@ typedef struct {
     json_t *claims;
     const char *payload;        /* decoded payload JSON text */
     apr_size_t payload_len;
+    apr_size_t signed_len;      /* raw[0..signed_len) is the signing input */
+    const unsigned char *signature;     /* decoded; may be empty */
+    apr_size_t signature_len;
     const char *alg;
     const char *kid;
     int token_use;              /* CG_TOKEN_USE_*, 0 when absent/other */

@@ -143,6 +143,7 @@ static const char *const per_token_claims[] = {
 
 char *cg_mirror_claims_hash(apr_pool_t *p, json_t *claims)
 {
+    static const char hex[] = "0123456789abcdef";
     json_t *copy = json_copy(claims);
     const char *const *name;
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -164,7 +165,8 @@ char *cg_mirror_claims_hash(apr_pool_t *p, json_t *claims)
     free(text);
     out = apr_palloc(p, mdlen * 2 + 1);
     for (i = 0; i < mdlen; i++) {
-        apr_snprintf(out + 2 * i, 3, "%02x", md[i]);
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
     }
     out[2 * mdlen] = '\0';
     return out;

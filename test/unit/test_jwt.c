@@ -4,6 +4,8 @@
  */
 #include <stdlib.h>
 
+#include <openssl/err.h>
+
 #include "cg_tokencache.h"
 #include "unit.h"
 
@@ -625,6 +627,22 @@ START_TEST(damaged_signature)
     /* Doubled. */
     ck_assert_int_ne(validate(join3(h, p, apr_pstrcat(ut_pool, s, s, NULL)),
                               pol), CG_OK);
+    /* The same number with a leading zero byte: RSA_verify() must insist
+     * on exactly the modulus length, not on the value. */
+    sig[100] ^= 0x01;
+    {
+        unsigned char *padded = apr_palloc(ut_pool, n + 1);
+        padded[0] = 0;
+        memcpy(padded + 1, sig, n);
+        ut_assert_code(validate(join3(h, p, cg_b64url_encode(ut_pool, sig, n)),
+                                pol), CG_OK, &err);
+        ut_assert_code(validate(join3(h, p, cg_b64url_encode(ut_pool, padded,
+                                                             n + 1)),
+                                pol), CG_ERR_SIGNATURE, &err);
+    }
+    /* Failed verifications leave nothing on OpenSSL's error queue for
+     * other modules on this thread to find. */
+    ck_assert_uint_eq(ERR_peek_error(), 0);
 }
 END_TEST
 
