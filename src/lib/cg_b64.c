@@ -32,30 +32,51 @@ static const unsigned char url_values[256] = {
 unsigned char *cg_b64url_decode(apr_pool_t *p, const char *in, apr_size_t len,
                                 apr_size_t *out_len)
 {
-    apr_size_t i, o = 0, rem = len % 4;
+    const unsigned char *s = (const unsigned char *)in;
+    apr_size_t i, o = 0, full = len / 4 * 4, rem = len % 4;
     unsigned char *out;
-    apr_uint32_t acc = 0;
-    int bits = 0;
+    unsigned int a, b, c, d;
 
     if (rem == 1) {
         return NULL;
     }
     out = apr_palloc(p, (len / 4) * 3 + 3);
-    for (i = 0; i < len; i++) {
-        unsigned int v = url_values[(unsigned char)in[i]];
-        if (v > 63) {
+    /* Four characters to three bytes at a time; X has the top bits set,
+     * so one test over the four values finds any byte outside the
+     * alphabet. */
+    for (i = 0; i < full; i += 4) {
+        a = url_values[s[i]];
+        b = url_values[s[i + 1]];
+        c = url_values[s[i + 2]];
+        d = url_values[s[i + 3]];
+        if ((a | b | c | d) & 0xc0) {
             return NULL;
         }
-        acc = (acc << 6) | v;
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            out[o++] = (unsigned char)((acc >> bits) & 0xff);
-        }
+        out[o++] = (unsigned char)(a << 2 | b >> 4);
+        out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
+        out[o++] = (unsigned char)((c & 3) << 6 | d);
     }
-    /* Leftover bits must be zero, or two encodings map to one value. */
-    if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
-        return NULL;
+    /* Two or three characters left: one or two bytes.  Their leftover
+     * bits must be zero, or two encodings would map to one value. */
+    if (rem) {
+        a = url_values[s[i]];
+        b = url_values[s[i + 1]];
+        c = rem == 3 ? url_values[s[i + 2]] : 0;
+        if ((a | b | c) & 0xc0) {
+            return NULL;
+        }
+        out[o++] = (unsigned char)(a << 2 | b >> 4);
+        if (rem == 2) {
+            if (b & 15) {
+                return NULL;
+            }
+        }
+        else {
+            out[o++] = (unsigned char)((b & 15) << 4 | c >> 2);
+            if (c & 3) {
+                return NULL;
+            }
+        }
     }
     out[o] = '\0';
     if (out_len) {
