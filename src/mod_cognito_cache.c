@@ -218,23 +218,18 @@ static void unlock_cache(void)
     }
 }
 
-apr_status_t cognito_cache_get(apr_pool_t *p, const char *key,
-                               apr_size_t max, const char **val,
-                               apr_size_t *len)
+/* Caller holds the cache lock.  On success *val is the value (up to max
+ * bytes, NUL-terminated, from p). */
+static apr_status_t retrieve_locked(apr_pool_t *p, const char *key,
+                                    unsigned int klen, apr_size_t max,
+                                    const char **val, apr_size_t *len)
 {
-    unsigned char *buf;
-    unsigned int n = (unsigned int)max, klen;
+    unsigned char *buf = apr_palloc(p, max + 1);
+    unsigned int n = (unsigned int)max;
     apr_status_t rv;
 
-    if (!usable()) {
-        return APR_ENOTIMPL;
-    }
-    key = stored_key(p, key, &klen);
-    buf = apr_palloc(p, max + 1);
-    lock_cache();
     rv = provider->retrieve(instance, cache_server, (const unsigned char *)key,
                             klen, buf, &n, p);
-    unlock_cache();
     if (rv != APR_SUCCESS) {
         return rv;
     }
@@ -242,6 +237,23 @@ apr_status_t cognito_cache_get(apr_pool_t *p, const char *key,
     *val = (const char *)buf;
     *len = n;
     return APR_SUCCESS;
+}
+
+apr_status_t cognito_cache_get(apr_pool_t *p, const char *key,
+                               apr_size_t max, const char **val,
+                               apr_size_t *len)
+{
+    unsigned int klen;
+    apr_status_t rv;
+
+    if (!usable()) {
+        return APR_ENOTIMPL;
+    }
+    key = stored_key(p, key, &klen);
+    lock_cache();
+    rv = retrieve_locked(p, key, klen, max, val, len);
+    unlock_cache();
+    return rv;
 }
 
 apr_status_t cognito_cache_put(apr_pool_t *p, const char *key,
@@ -279,23 +291,20 @@ apr_status_t cognito_cache_add(apr_pool_t *p, const char *key,
                                apr_time_t expiry, apr_size_t max,
                                const char **existing)
 {
-    unsigned char *buf;
-    unsigned int n = (unsigned int)max, klen;
+    const char *held;
+    apr_size_t held_len;
+    unsigned int klen;
     apr_status_t rv;
 
     if (!usable()) {
         return APR_ENOTIMPL;
     }
     key = stored_key(p, key, &klen);
-    buf = apr_palloc(p, max + 1);
     lock_cache();
-    rv = provider->retrieve(instance, cache_server, (const unsigned char *)key,
-                            klen, buf, &n, p);
-    if (rv == APR_SUCCESS) {
+    if (retrieve_locked(p, key, klen, max, &held, &held_len) == APR_SUCCESS) {
         unlock_cache();
-        buf[n] = '\0';
         if (existing) {
-            *existing = (const char *)buf;
+            *existing = held;
         }
         return APR_EEXIST;
     }

@@ -67,5 +67,7 @@ int fz_has_ctl(const char *s);
 
 /* Percent-decode %XX escapes only (no '+'); NULL on a bad escape. */
 char *fz_pct_decode(apr_pool_t *p, const char *s, size_t *len);
+/* The value of one hex digit, or -1. */
+int fz_hex_value(char c);
 
 #endif

@@ -99,7 +99,8 @@ int fz_has_ctl(const char *s)
     return 0;
 }
 
-static int hexv(char c)
+/* The value of one hex digit, or -1. */
+int fz_hex_value(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
     if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -113,7 +114,8 @@ char *fz_pct_decode(apr_pool_t *p, const char *s, size_t *len)
 
     for (; *s; s++) {
         if (*s == '%') {
-            int hi = hexv(s[1]), lo = hi >= 0 ? hexv(s[2]) : -1;
+            int hi = fz_hex_value(s[1]);
+            int lo = hi >= 0 ? fz_hex_value(s[2]) : -1;
             if (hi < 0 || lo < 0) {
                 return NULL;
             }

@@ -40,14 +40,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-static int hexv(char c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 static void check_path(const char *t, const char *what)
 {
     const char *c;
@@ -59,7 +51,8 @@ static void check_path(const char *t, const char *what)
         FZ_ASSERT(u > 0x20 && u < 0x7f && u != '\\',
                   "%s %s holds byte 0x%02x", what, t, u);
         if (u == '%') {
-            int hi = hexv(c[1]), lo = hi >= 0 ? hexv(c[2]) : -1, v;
+            int hi = fz_hex_value(c[1]), v;
+            int lo = hi >= 0 ? fz_hex_value(c[2]) : -1;
             FZ_ASSERT(hi >= 0 && lo >= 0, "%s %s: bad escape", what, t);
             v = hi * 16 + lo;
             FZ_ASSERT(v >= 0x20 && v < 0x7f && v != '/' && v != '\\'
