@@ -387,15 +387,6 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     if (done < now) {
         done = now;         /* the wall clock stepped back meanwhile */
     }
-    /* The attempt is recorded once it is over, not before: a thread that
-     * needs keys and sees an older attempt queues on the fetch lock and
-     * then uses this result, instead of being told "not before the next
-     * window" while the fetch is still under way. */
-    apr_thread_mutex_lock(e->lock);
-    if (done > e->last_attempt) {
-        e->last_attempt = done;
-    }
-    apr_thread_mutex_unlock(e->lock);
     if (rc == CG_OK && resp.status != 200) {
         rc = cg_error_set(&ferr, p, CG_ERR_UPSTREAM, "%s answered HTTP %d",
                           e->url, resp.status);
@@ -427,6 +418,16 @@ static cg_err_code_e fetch(cg_keystore_t *ks, entry_t *e, apr_int64_t now,
     else {
         cg_log(log, CG_LOG_INFO, "JWKS fetched from %s", e->url);
     }
+    /* The attempt is recorded once it is over, keys installed or error
+     * noted, not before: a thread that needs keys and sees an older
+     * attempt queues on the fetch lock and then uses this result.  Seeing
+     * this attempt any earlier, it would be told "not before the next
+     * window" while the keys were still being installed. */
+    apr_thread_mutex_lock(e->lock);
+    if (done > e->last_attempt) {
+        e->last_attempt = done;
+    }
+    apr_thread_mutex_unlock(e->lock);
     /* Failures too: the attempt time is what rate-limits every process. */
     put_shared(ks, e, done, p);
     return rc;

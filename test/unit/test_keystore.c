@@ -526,6 +526,61 @@ START_TEST(first_fetch_is_waited_for)
 }
 END_TEST
 
+/* A log receiver that starts the racer at the first "skipped" line:
+ * install() parses the fetched set after the HTTP call has returned, so
+ * this is the moment between the answer arriving and the keys being in
+ * place. */
+typedef struct {
+    racer_t *r;
+    int started;
+} race_at_parse_t;
+
+static void race_at_parse(void *baton, cg_log_level_e level, const char *msg)
+{
+    race_at_parse_t *rp = baton;
+
+    (void)level;
+    if (!rp->started && strstr(msg, "skipped")) {
+        rp->started = 1;
+        race_during_fetch(rp->r);
+    }
+}
+
+START_TEST(request_between_answer_and_install_waits)
+{
+    json_t *doc = ut_json(ut_pool, jwks_ab);
+    json_t *keys = json_object_get(doc, "keys");
+    ut_http_t *h;
+    cg_keystore_t *ks;
+    racer_t *r;
+    race_at_parse_t rp = { NULL, 0 };
+    cg_log_t log = { race_at_parse, &rp, CG_LOG_DEBUG };
+    const cg_key_t *key = NULL;
+    void *hold = NULL;
+
+    /* A duplicate kid makes the parse log a "skipped" line. */
+    json_array_append(keys, json_array_get(keys, 0));
+    h = ut_http(ut_pool, 200, ut_dump(ut_pool, doc));
+    ks = ut_keystore(ut_pool, h, REFRESH, WINDOW, NULL);
+    r = racer(ks, h, kid(UT_KEY_B), T0, 300);
+    h->during = NULL;           /* start it from the log instead */
+    rp.r = r;
+
+    ut_assert_code(cg_keystore_lookup(ks, UT_JWKS_URL, kid(UT_KEY_A), T0,
+                                      &log, ut_pool, &key, &hold, &err),
+                   CG_OK, &err);
+    cg_keystore_release(ks, hold);
+    ck_assert(rp.started);
+    racer_join(r);
+    /* The attempt must not look over before its keys are installed: the
+     * other request waits for them instead of being told 503 "no signing
+     * keys" (seen under load right after startup). */
+    ck_assert(!r->finished_during);
+    ut_assert_code(r->rc, CG_OK, &err);
+    ck_assert_int_eq(h->calls, 1);
+}
+END_TEST
+
 START_TEST(probe_after_a_failure_is_not_waited_for)
 {
     ut_http_t *h = ut_http(ut_pool, 200, jwks_ab);
@@ -1069,6 +1124,7 @@ Suite *ut_keystore_suite(void)
     tcase_add_test(tc, validate_through_the_keystore);
     tcase_add_test(tc, window_starts_when_a_slow_attempt_ends);
     tcase_add_test(tc, first_fetch_is_waited_for);
+    tcase_add_test(tc, request_between_answer_and_install_waits);
     tcase_add_test(tc, probe_after_a_failure_is_not_waited_for);
     suite_add_tcase(s, tc);
 
