@@ -265,6 +265,7 @@ cg_err_code_e cg_jwt_verify_signature(const cg_jwt_t *jwt, const cg_key_t *key,
                                       apr_pool_t *p, cg_error_t *err)
 {
     unsigned char digest[SHA256_DIGEST_LENGTH];
+    SHA256_CTX sha;
     cjose_err cerr;
     RSA *rsa;
 
@@ -277,7 +278,11 @@ cg_err_code_e cg_jwt_verify_signature(const cg_jwt_t *jwt, const cg_key_t *key,
         return cg_error_set(err, p, CG_ERR_INTERNAL,
                             "key %s has no RSA key data", key->kid);
     }
-    SHA256((const unsigned char *)jwt->raw, jwt->signed_len, digest);
+    /* SHA256() itself goes through EVP and a provider lookup in OpenSSL 3;
+     * the low-level calls do not. */
+    SHA256_Init(&sha);
+    SHA256_Update(&sha, jwt->raw, jwt->signed_len);
+    SHA256_Final(digest, &sha);
     /* RSA_verify() insists on a signature exactly as long as the modulus
      * and on PKCS #1 v1.5 DigestInfo for SHA-256 around the digest. */
     if (jwt->signature_len > 0x7fffffff

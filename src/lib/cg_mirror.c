@@ -1,4 +1,11 @@
 /* cg_mirror.c: claims to environment variables and headers. */
+
+/* SHA256_Init() and friends: OpenSSL 3 deprecates them for EVP, whose
+ * digests look the algorithm up in a provider on every call.  Must come
+ * before any OpenSSL header. */
+#define OPENSSL_API_COMPAT 10101
+
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -7,7 +14,7 @@
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "cg_claims.h"
 #include "cg_mirror.h"
@@ -141,34 +148,195 @@ static const char *const per_token_claims[] = {
     "at_hash", NULL
 };
 
+/* The claims hash is over exactly the text json_dumps() gives for the
+ * claims minus the per-token ones with JSON_COMPACT | JSON_SORT_KEYS
+ * (test_mirror checks the two against each other), but that text is fed
+ * to SHA-256 as it is produced: copying the claim set to delete claims
+ * and building the string cost more than the rest of the mirror. */
+typedef struct {
+    SHA256_CTX sha;
+    apr_pool_t *p;
+    size_t used;
+    unsigned char buf[1024];
+} hash_out_t;
+
+static void out_bytes(hash_out_t *o, const char *s, size_t n)
+{
+    if (o->used + n > sizeof(o->buf)) {
+        SHA256_Update(&o->sha, o->buf, o->used);
+        o->used = 0;
+        if (n > sizeof(o->buf)) {
+            SHA256_Update(&o->sha, s, n);
+            return;
+        }
+    }
+    memcpy(o->buf + o->used, s, n);
+    o->used += n;
+}
+
+static int out_callback(const char *s, size_t n, void *data)
+{
+    out_bytes(data, s, n);
+    return 0;
+}
+
+/* A JSON string as jansson writes it: '"', '\\' and control characters
+ * escaped, everything else (UTF-8 included) as it is. */
+static void out_string(hash_out_t *o, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const char *run = s, *end = s + len;
+    char esc[6];
+
+    out_bytes(o, "\"", 1);
+    for (; s < end; s++) {
+        unsigned char c = (unsigned char)*s;
+        size_t n = 2;
+
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            continue;
+        }
+        out_bytes(o, run, (size_t)(s - run));
+        run = s + 1;
+        esc[0] = '\\';
+        switch (c) {
+        case '"': esc[1] = '"'; break;
+        case '\\': esc[1] = '\\'; break;
+        case '\b': esc[1] = 'b'; break;
+        case '\f': esc[1] = 'f'; break;
+        case '\n': esc[1] = 'n'; break;
+        case '\r': esc[1] = 'r'; break;
+        case '\t': esc[1] = 't'; break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[c >> 4];
+            esc[5] = hex[c & 15];
+            n = 6;
+        }
+        out_bytes(o, esc, n);
+    }
+    out_bytes(o, run, (size_t)(end - run));
+    out_bytes(o, "\"", 1);
+}
+
+static int key_order(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int is_per_token(const char *key)
+{
+    const char *const *name;
+
+    for (name = per_token_claims; *name; name++) {
+        if (!strcmp(key, *name)) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int out_value(hash_out_t *o, json_t *v, int top);
+
+static int out_object(hash_out_t *o, json_t *obj, int top)
+{
+    const char **keys = apr_palloc(o->p, sizeof(*keys)
+                                   * (json_object_size(obj) + 1));
+    size_t n = 0, i;
+    const char *key;
+    json_t *v;
+
+    json_object_foreach(obj, key, v) {
+        if (!top || !is_per_token(key)) {
+            keys[n++] = key;
+        }
+    }
+    qsort(keys, n, sizeof(*keys), key_order);
+    out_bytes(o, "{", 1);
+    for (i = 0; i < n; i++) {
+        if (i) {
+            out_bytes(o, ",", 1);
+        }
+        out_string(o, keys[i], strlen(keys[i]));
+        out_bytes(o, ":", 1);
+        if (!out_value(o, json_object_get(obj, keys[i]), 0)) {
+            return 0;
+        }
+    }
+    out_bytes(o, "}", 1);
+    return 1;
+}
+
+static int out_value(hash_out_t *o, json_t *v, int top)
+{
+    char num[32];
+    size_t i;
+
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return out_object(o, v, top);
+    case JSON_ARRAY:
+        out_bytes(o, "[", 1);
+        for (i = 0; i < json_array_size(v); i++) {
+            if (i) {
+                out_bytes(o, ",", 1);
+            }
+            if (!out_value(o, json_array_get(v, i), 0)) {
+                return 0;
+            }
+        }
+        out_bytes(o, "]", 1);
+        return 1;
+    case JSON_STRING:
+        out_string(o, json_string_value(v), json_string_length(v));
+        return 1;
+    case JSON_INTEGER:
+        i = (size_t)snprintf(num, sizeof(num), "%" JSON_INTEGER_FORMAT,
+                             json_integer_value(v));
+        out_bytes(o, num, i);
+        return 1;
+    case JSON_TRUE:
+        out_bytes(o, "true", 4);
+        return 1;
+    case JSON_FALSE:
+        out_bytes(o, "false", 5);
+        return 1;
+    case JSON_NULL:
+        out_bytes(o, "null", 4);
+        return 1;
+    default:
+        /* Reals: jansson's own formatting, which is subtle to repeat. */
+        return json_dump_callback(v, out_callback, o,
+                                  JSON_COMPACT | JSON_ENCODE_ANY) == 0;
+    }
+}
+
 char *cg_mirror_claims_hash(apr_pool_t *p, json_t *claims)
 {
     static const char hex[] = "0123456789abcdef";
-    json_t *copy = json_copy(claims);
-    const char *const *name;
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int mdlen = 0, i;
-    char *text, *out;
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    hash_out_t *o;
+    char *out;
+    int i;
 
-    if (!copy) {
+    if (!json_is_object(claims)) {
         return NULL;
     }
-    for (name = per_token_claims; *name; name++) {
-        json_object_del(copy, *name);
-    }
-    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
-    json_decref(copy);
-    if (!text) {
+    o = apr_palloc(p, sizeof(*o));
+    o->p = p;
+    o->used = 0;
+    SHA256_Init(&o->sha);
+    if (!out_value(o, claims, 1)) {
         return NULL;
     }
-    EVP_Digest(text, strlen(text), md, &mdlen, EVP_sha256(), NULL);
-    free(text);
-    out = apr_palloc(p, mdlen * 2 + 1);
-    for (i = 0; i < mdlen; i++) {
+    SHA256_Update(&o->sha, o->buf, o->used);
+    SHA256_Final(md, &o->sha);
+    out = apr_palloc(p, sizeof(md) * 2 + 1);
+    for (i = 0; i < (int)sizeof(md); i++) {
         out[2 * i] = hex[md[i] >> 4];
         out[2 * i + 1] = hex[md[i] & 15];
     }
-    out[2 * mdlen] = '\0';
+    out[2 * sizeof(md)] = '\0';
     return out;
 }
 

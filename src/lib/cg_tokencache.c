@@ -1,10 +1,17 @@
 /* cg_tokencache.c: bounded, reference-counted cache of verified tokens. */
+
+/* SHA256_Init() and friends, deprecated by OpenSSL 3 in favour of EVP,
+ * whose digests allocate a context and look the algorithm up in a provider
+ * on every call: the key is computed for every request.  Must come before
+ * any OpenSSL header. */
+#define OPENSSL_API_COMPAT 10101
+
 #include <stdlib.h>
 #include <string.h>
 
 #include <apr_strings.h>
 #include <apr_thread_mutex.h>
-#include <openssl/evp.h>
+#include <openssl/sha.h>
 
 #include "cg_tokencache.h"
 
@@ -178,17 +185,13 @@ static entry_t *remove_locked(cg_token_cache_t *c, entry_t *e)
 static int make_key(const char *url, const char *token, apr_size_t len,
                     unsigned char *out)
 {
-    EVP_MD_CTX *md = EVP_MD_CTX_new();
-    unsigned int n = 0;
-    int ok;
+    SHA256_CTX sha;
 
-    ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL)
-         /* the NUL separates the URL from the token */
-         && EVP_DigestUpdate(md, url ? url : "", url ? strlen(url) + 1 : 1)
-         && EVP_DigestUpdate(md, token, len)
-         && EVP_DigestFinal_ex(md, out, &n) && n == KEY_LEN;
-    EVP_MD_CTX_free(md);
-    return ok;
+    /* the NUL separates the URL from the token */
+    return SHA256_Init(&sha)
+           && SHA256_Update(&sha, url ? url : "", url ? strlen(url) + 1 : 1)
+           && SHA256_Update(&sha, token, len)
+           && SHA256_Final(out, &sha);
 }
 
 /* A held entry for key, or NULL.  Expired entries are dropped here, so an

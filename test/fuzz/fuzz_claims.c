@@ -17,11 +17,13 @@
  * groups; COGNITO_CLAIMS is the claim set; the claims hash ignores the
  * per-token claims; the questions agree with direct reading of the JSON.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include <openssl/evp.h>
 
 #include "cg_claims.h"
 #include "cg_mirror.h"
@@ -57,6 +59,37 @@ static const char *var(const apr_array_header_t *vars, const char *name)
 }
 
 /* Split a joined value at unescaped delimiters; returns a JSON array. */
+/* The claims hash as defined (jansson's sorted compact text of the claims
+ * minus the per-token ones), to hold the streaming one to it. */
+static int hash_matches_definition(apr_pool_t *p, json_t *claims,
+                                   const char *hash)
+{
+    static const char *const per_token[] = {
+        "iat", "exp", "auth_time", "jti", "origin_jti", "event_id", "nonce",
+        "at_hash", NULL
+    };
+    json_t *copy = json_copy(claims);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char *text, hex[2 * EVP_MAX_MD_SIZE + 1];
+
+    for (i = 0; per_token[i]; i++) {
+        json_object_del(copy, per_token[i]);
+    }
+    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    if (!text) {
+        return 0;
+    }
+    EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
+    free(text);
+    for (i = 0; i < n; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    (void)p;
+    return !strcmp(hex, hash);
+}
+
 static json_t *split(const char *s, const char *delim)
 {
     size_t dlen = strlen(delim), n = 0;
@@ -173,6 +206,8 @@ static void check_vars(apr_pool_t *p, json_t *claims, const char *prefix,
     /* Per-token claims do not change the hash. */
     v = var(vars, apr_pstrcat(p, pre, "CLAIMS_SHA256", NULL));
     FZ_ASSERT(v && strlen(v) == 64, "claims hash %s", v ? v : "missing");
+    FZ_ASSERT(hash_matches_definition(p, claims, v),
+              "claims hash is not that of jansson's sorted compact text");
     copy = json_deep_copy(claims);
     json_object_set_new(copy, "iat", json_integer(123));
     json_object_set_new(copy, "jti", json_string("another-token"));

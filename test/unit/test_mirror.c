@@ -1,4 +1,5 @@
 /* test_mirror.c: claims to environment variables and request headers. */
+#include <stdlib.h>
 #include <openssl/evp.h>
 
 #include "unit.h"
@@ -489,6 +490,66 @@ START_TEST(claims_hash_is_order_independent_and_documented)
 }
 END_TEST
 
+/* What the claims hash is defined as, the slow way: jansson's own text
+ * for the claims minus the per-token ones, sorted and compact. */
+static const char *reference_claims_hash(json_t *claims)
+{
+    static const char *const per_token[] = {
+        "iat", "exp", "auth_time", "jti", "origin_jti", "event_id", "nonce",
+        "at_hash", NULL
+    };
+    json_t *copy = json_copy(claims);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0, i;
+    char *text, *hex = apr_palloc(ut_pool, 2 * EVP_MAX_MD_SIZE + 1);
+
+    for (i = 0; per_token[i]; i++) {
+        json_object_del(copy, per_token[i]);
+    }
+    text = json_dumps(copy, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(copy);
+    ck_assert_ptr_nonnull(text);
+    EVP_Digest(text, strlen(text), md, &n, EVP_sha256(), NULL);
+    free(text);
+    for (i = 0; i < n; i++) {
+        apr_snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    }
+    return hex;
+}
+
+START_TEST(claims_hash_is_jansson_text_of_every_kind_of_value)
+{
+    static const char *const cases[] = {
+        "{}",
+        "{\"iat\":1,\"exp\":2}",
+        /* escapes jansson makes, and the characters it leaves alone */
+        "{\"s\":\"q\\\" b\\\\ s/ \\u0001\\u001f\\b\\f\\n\\r\\t \\u007f\"}",
+        "{\"utf8\":\"\\u00e9\\u4e2d\\ud83d\\ude00 caf\\u00e9\"}",
+        "{\"k\\\"ey\\n\":1,\"\\u00e9\":2,\"B\":3,\"a\":4,\"\":5}",
+        /* nested: inner keys sorted too, inner per-token names kept */
+        "{\"o\":{\"z\":1,\"iat\":2,\"a\":{\"y\":[],\"b\":{}}},\"arr\":[3,\"x\","
+        "null,true,false,{\"d\":1,\"c\":2},[[]]]}",
+        "{\"n\":-9223372036854775808,\"m\":9223372036854775807,\"z\":0}",
+        "{\"r\":1.5,\"e\":1e300,\"neg\":-0.0,\"tiny\":5e-324,\"third\":"
+        "0.3333333333333333}",
+        "{\"sub\":\"x\",\"cognito:groups\":[\"a,b\",\"c\\\\d\"],"
+        "\"email_verified\":true,\"custom:none\":null,\"jti\":\"j\"}",
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        json_t *c = ut_json(ut_pool, cases[i]);
+        ck_assert_msg(!strcmp(cg_mirror_claims_hash(ut_pool, c),
+                              reference_claims_hash(c)),
+                      "claims hash differs from jansson's text for %s",
+                      cases[i]);
+    }
+    ck_assert_str_eq(cg_mirror_claims_hash(ut_pool,
+                                           ut_id_claims(ut_pool, UT_NOW)),
+                     reference_claims_hash(ut_id_claims(ut_pool, UT_NOW)));
+}
+END_TEST
+
 START_TEST(signed_payload_gives_the_claims_text)
 {
     static const char text[] =
@@ -548,6 +609,7 @@ Suite *ut_mirror_suite(void)
     tcase_add_test(tc, claims_hash_ignores_per_token_claims);
     tcase_add_test(tc, claims_hash_follows_the_user);
     tcase_add_test(tc, claims_hash_is_order_independent_and_documented);
+    tcase_add_test(tc, claims_hash_is_jansson_text_of_every_kind_of_value);
     suite_add_tcase(s, tc);
 
     /* Promises of the headers/docs that src/lib did not keep when these
