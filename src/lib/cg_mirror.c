@@ -19,11 +19,13 @@
 #include "cg_claims.h"
 #include "cg_mirror.h"
 
-char *cg_mirror_claim_name(apr_pool_t *p, const char *claim)
+/* prefix then claim mangled, in one allocation. */
+static char *mangled_name(apr_pool_t *p, const char *prefix,
+                          const char *claim)
 {
-    char *out = apr_pstrdup(p, claim), *c;
+    char *out = apr_pstrcat(p, prefix, claim, NULL), *c;
 
-    for (c = out; *c; c++) {
+    for (c = out + strlen(prefix); *c; c++) {
         if (*c >= 'a' && *c <= 'z') {
             *c = (char)(*c - 'a' + 'A');
         }
@@ -32,6 +34,11 @@ char *cg_mirror_claim_name(apr_pool_t *p, const char *claim)
         }
     }
     return out;
+}
+
+char *cg_mirror_claim_name(apr_pool_t *p, const char *claim)
+{
+    return mangled_name(p, "", claim);
 }
 
 char *cg_mirror_join(apr_pool_t *p, json_t *array, const char *delimiter)
@@ -208,7 +215,9 @@ static void out_string(hash_out_t *o, const char *s, size_t len)
         case '\r': esc[1] = 'r'; break;
         case '\t': esc[1] = 't'; break;
         default:
-            memcpy(esc + 1, "u00", 3);
+            esc[1] = 'u';
+            esc[2] = '0';
+            esc[3] = '0';
             esc[4] = hex[c >> 4];
             esc[5] = hex[c & 15];
             n = 6;
@@ -399,7 +408,7 @@ apr_array_header_t *cg_mirror_vars_signed(apr_pool_t *p, json_t *claims,
                                                 : CG_MIRROR_DEFAULT_DELIMITER;
     apr_array_header_t *vars = apr_array_make(p, 32, sizeof(cg_var_t));
     apr_hash_t *seen;
-    const char *use, *key;
+    const char *use, *key, *claim_prefix;
     json_t *v;
     char *json;
 
@@ -436,14 +445,18 @@ apr_array_header_t *cg_mirror_vars_signed(apr_pool_t *p, json_t *claims,
     /* Two claim names can mangle to one variable; the first one wins so
      * the answer does not depend on hash order. */
     seen = apr_hash_make(p);
+    claim_prefix = apr_pstrcat(p, prefix, "CLAIM_", NULL);
     json_object_foreach(claims, key, v) {
-        const char *name = apr_pstrcat(p, "CLAIM_",
-                                       cg_mirror_claim_name(p, key), NULL);
+        const char *name = mangled_name(p, claim_prefix, key);
+        cg_var_t *var;
+
         if (apr_hash_get(seen, name, APR_HASH_KEY_STRING)) {
             continue;
         }
         apr_hash_set(seen, name, APR_HASH_KEY_STRING, name);
-        add(vars, p, prefix, name, value_text(p, v, delim));
+        var = apr_array_push(vars);
+        var->name = name;
+        var->value = value_text(p, v, delim);
     }
     return vars;
 }

@@ -30,6 +30,7 @@ int main(void)
     ut_keys_init();
 
     sr = srunner_create(ut_b64_suite());
+    srunner_add_suite(sr, ut_json_suite());
     srunner_add_suite(sr, ut_jwt_suite());
     srunner_add_suite(sr, ut_jwks_suite());
     srunner_add_suite(sr, ut_keystore_suite());

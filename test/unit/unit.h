@@ -200,6 +200,7 @@ const char *ut_detail(const cg_error_t *err);
 /* ---- suites ---- */
 
 Suite *ut_b64_suite(void);
+Suite *ut_json_suite(void);
 Suite *ut_jwt_suite(void);
 Suite *ut_jwks_suite(void);
 Suite *ut_keystore_suite(void);
