@@ -228,9 +228,14 @@ static void out_string(hash_out_t *o, const char *s, size_t len)
     out_bytes(o, "\"", 1);
 }
 
+typedef struct {
+    const char *key;
+    json_t *value;
+} member_t;
+
 static int key_order(const void *a, const void *b)
 {
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
+    return strcmp(((const member_t *)a)->key, ((const member_t *)b)->key);
 }
 
 static int is_per_token(const char *key)
@@ -249,26 +254,27 @@ static int out_value(hash_out_t *o, json_t *v, int top);
 
 static int out_object(hash_out_t *o, json_t *obj, int top)
 {
-    const char **keys = apr_palloc(o->p, sizeof(*keys)
-                                   * (json_object_size(obj) + 1));
+    /* Members with their values, so sorting needs no second lookup. */
+    member_t *m = apr_palloc(o->p, sizeof(*m) * (json_object_size(obj) + 1));
     size_t n = 0, i;
     const char *key;
     json_t *v;
 
     json_object_foreach(obj, key, v) {
         if (!top || !is_per_token(key)) {
-            keys[n++] = key;
+            m[n].key = key;
+            m[n++].value = v;
         }
     }
-    qsort(keys, n, sizeof(*keys), key_order);
+    qsort(m, n, sizeof(*m), key_order);
     out_bytes(o, "{", 1);
     for (i = 0; i < n; i++) {
         if (i) {
             out_bytes(o, ",", 1);
         }
-        out_string(o, keys[i], strlen(keys[i]));
+        out_string(o, m[i].key, strlen(m[i].key));
         out_bytes(o, ":", 1);
-        if (!out_value(o, json_object_get(obj, keys[i]), 0)) {
+        if (!out_value(o, m[i].value, 0)) {
             return 0;
         }
     }
