@@ -47,7 +47,8 @@
 typedef struct {
     const char *raw;            /* the compact token */
     apr_size_t raw_len;
-    json_t *header;             /* decref'd by a cleanup on the parse pool */
+    json_t *header;             /* decref'd by a cleanup on the parse pool;
+                                 * NULL on a token cache hit */
     json_t *claims;
     const char *payload;        /* decoded payload JSON text */
     apr_size_t payload_len;

@@ -13,6 +13,7 @@
 #include <apr_thread_mutex.h>
 #include <openssl/sha.h>
 
+#include "cg_json.h"
 #include "cg_tokencache.h"
 
 #define KEY_LEN 32
@@ -23,13 +24,22 @@ typedef struct {
     cg_memo_free_fn *free_fn;
 } memo_t;
 
+/*
+ * An entry is one block: the payload's JSON text and the kid follow the
+ * struct.  A hit parses the text again (cg_json, a few microseconds) into
+ * claims that belong to the request.  Keeping the parsed claims instead
+ * would save that, but then every entry would be some fifty small
+ * allocations made by one thread and freed by another, long after, which
+ * spreads the cache's memory over every malloc arena of the process: the
+ * children's RSS kept creeping up under a stream of new tokens.  One block
+ * per entry stays put.
+ */
 typedef struct entry_t {
     struct entry_t *next;   /* bucket chain */
     unsigned char key[KEY_LEN];
-    json_t *claims;         /* shared with the request that validated it;
-                             * read-only */
-    json_t *header;
-    const char *kid;        /* inside header */
+    const char *payload;    /* JSON text, in this block */
+    apr_size_t payload_len;
+    const char *kid;        /* in this block */
     int token_use;
     double exp;             /* as in the token: a JSON number may not fit
                              * an integer (1e300) */
@@ -67,8 +77,6 @@ static void entry_free(entry_t *e)
         e->memos[i].free_fn(e->memos[i].data);
         free(e->memos[i].tag);
     }
-    json_decref(e->claims);
-    json_decref(e->header);
     free(e);
 }
 
@@ -126,6 +134,12 @@ cg_token_cache_t *cg_token_cache_create(apr_pool_t *p, int max_entries)
     apr_thread_mutex_create(&c->lock, APR_THREAD_MUTEX_DEFAULT, p);
     apr_pool_cleanup_register(p, c, destroy_cache, apr_pool_cleanup_null);
     return c;
+}
+
+static apr_status_t decref_claims(void *data)
+{
+    json_decref((json_t *)data);
+    return APR_SUCCESS;
 }
 
 static apr_status_t release_hold(void *data)
@@ -240,32 +254,32 @@ static void insert(cg_token_cache_t *c, const unsigned char *key,
                    const cg_jwt_t *jwt)
 {
     json_t *exp = json_object_get(jwt->claims, "exp");
+    apr_size_t kid_len;
     entry_t *e, *victim, **b, *dead = NULL;
+    char *text;
 
-    /* Only what cg_jwt_validate() accepted gets here, so exp is a number;
-     * checking again costs nothing and keeps "never outlives the token"
-     * true even if that contract changed. */
-    if (!json_is_number(exp)) {
+    /* Only what cg_jwt_validate() accepted gets here, so exp is a number
+     * and kid and the payload text are there; checking again costs
+     * nothing and keeps "never outlives the token" true even if that
+     * contract changed. */
+    if (!json_is_number(exp) || !jwt->kid || !jwt->payload) {
         return;
     }
-    e = calloc(1, sizeof(*e));
+    kid_len = strlen(jwt->kid);
+    e = calloc(1, sizeof(*e) + jwt->payload_len + kid_len + 2);
     if (!e) {
         return;
     }
     memcpy(e->key, key, KEY_LEN);
-    /* The request's own JSON, with a reference of our own (jansson's
-     * counts are atomic): nothing changes a validated claim set, so it
-     * can outlive the request and be read by every later request with
-     * the same token without being copied. */
-    e->claims = json_incref(jwt->claims);
-    e->header = json_incref(jwt->header);
+    text = (char *)(e + 1);
+    memcpy(text, jwt->payload, jwt->payload_len);
+    e->payload = text;
+    e->payload_len = jwt->payload_len;
+    text += jwt->payload_len + 1;
+    memcpy(text, jwt->kid, kid_len);
+    e->kid = text;
     e->token_use = jwt->token_use;
     e->exp = json_number_value(exp);
-    if (!e->claims || !e->header) {
-        entry_free(e);
-        return;
-    }
-    e->kid = json_string_value(json_object_get(e->header, "kid"));
 
     apr_thread_mutex_lock(c->lock);
     if (find_locked(c, key)) {
@@ -332,6 +346,7 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
     unsigned char key[KEY_LEN];
     entry_t *e;
     cg_jwt_t *jwt;
+    json_t *claims;
     cg_err_code_e rc;
 
     *hit = 0;
@@ -348,13 +363,23 @@ cg_err_code_e cg_jwt_validate_cached(cg_token_cache_t *cache, apr_pool_t *p,
     }
 
     /* Hit: the signature was verified before; everything else again. */
+    claims = cg_json_read_object(e->payload, e->payload_len, NULL);
+    if (!claims) {
+        /* It parsed when it was verified, so this is out of memory:
+         * nothing is lost by doing it all again. */
+        return cg_jwt_validate(p, token, len, policy, keys, now, out, err);
+    }
+    apr_pool_cleanup_register(p, claims, decref_claims,
+                              apr_pool_cleanup_null);
     *hit = 1;
     *out = NULL;
     jwt = apr_pcalloc(p, sizeof(*jwt));
     jwt->raw = token;
     jwt->raw_len = len;
-    jwt->claims = e->claims;
-    jwt->header = e->header;
+    jwt->claims = claims;
+    jwt->header = NULL;
+    jwt->payload = e->payload;
+    jwt->payload_len = e->payload_len;
     jwt->token_use = e->token_use;
     jwt->alg = "RS256";
     jwt->kid = e->kid;

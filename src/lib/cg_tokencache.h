@@ -1,9 +1,9 @@
 /*
  * cg_tokencache.h: tokens that already passed signature verification, so
- * the same token arriving again skips the RSA work and the parsing.
+ * the same token arriving again skips the RSA work.
  *
  * What is cached is only "this exact token verified against the keys of
- * this JWKS URL" plus its parsed claims.  Everything that depends on where
+ * this JWKS URL" plus its payload text.  Everything that depends on where
  * the request goes (issuer, token_use, client, nonce) and on the clock
  * (exp, nbf, iat) is checked again on every hit, and so is the presence of
  * the token's kid in the key source (a hash lookup, no RSA): a key
@@ -15,8 +15,10 @@
  * The store is per process and thread-safe; after creation it allocates
  * with malloc only, never from the creation pool.  Entries are reference
  * counted: a hit hands out a hold that is given back when the request's
- * pool is cleaned up, so eviction never frees claims a request still reads.
- * Cached claims are shared read-only between threads.
+ * pool is cleaned up, so eviction never frees an entry (its memos) that a
+ * request still reads.
+ * A hit hands out claims of its own (parsed again from the kept payload
+ * text; the header is not kept: jwt->header is NULL on a hit).
  */
 #ifndef CG_TOKENCACHE_H
 #define CG_TOKENCACHE_H

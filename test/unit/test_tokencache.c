@@ -70,6 +70,50 @@ START_TEST(second_use_is_a_hit_that_skips_the_signature)
 }
 END_TEST
 
+/* A hit's claims belong to the request: rebuilt from the kept payload,
+ * equal to what was verified, and independent of the request that
+ * verified the token (its pool may be long gone), so no claim object is
+ * ever shared between threads or outlives its request. */
+START_TEST(hit_claims_are_the_requests_own)
+{
+    cg_token_cache_t *c = cg_token_cache_create(ut_pool, 8);
+    json_t *claims = ut_id_claims(ut_pool, UT_NOW);
+    char *tok = ut_token(ut_pool, UT_KEY_A, claims);
+    cg_jwt_policy_t *pol = ut_policy(ut_pool, CG_TOKEN_USE_ID);
+    ut_keysrc_t *good = ut_keysrc(ut_pool, UT_MASK(UT_KEY_A));
+    apr_pool_t *first, *later, *other;
+    cg_jwt_t *jwt, *again, *third;
+    json_t *verified;
+    int hit;
+
+    apr_pool_create(&first, ut_pool);
+    ut_assert_code(run_in(first, c, tok, pol, good, UT_NOW, &jwt, &hit),
+                   CG_OK, NULL);
+    ck_assert_int_eq(hit, 0);
+    verified = json_deep_copy(jwt->claims);
+    apr_pool_destroy(first);
+
+    apr_pool_create(&later, ut_pool);
+    ut_assert_code(run_in(later, c, tok, pol, good, UT_NOW + 1, &again,
+                          &hit), CG_OK, NULL);
+    ck_assert_int_eq(hit, 1);
+    ck_assert(json_equal(again->claims, verified));
+    ck_assert(json_equal(again->claims, claims));
+    /* Two hits at once: each has its own, held only by its request. */
+    apr_pool_create(&other, ut_pool);
+    ut_assert_code(run_in(other, c, tok, pol, good, UT_NOW + 2, &third,
+                          &hit), CG_OK, NULL);
+    ck_assert_int_eq(hit, 1);
+    ck_assert_ptr_ne(third->claims, again->claims);
+    ck_assert_int_eq((int)again->claims->refcount, 1);
+    apr_pool_destroy(other);
+    ck_assert_str_eq(again->kid, ut_keys[UT_KEY_A].kid);
+    ck_assert_int_eq(again->token_use, CG_TOKEN_USE_ID);
+    apr_pool_destroy(later);
+    json_decref(verified);
+}
+END_TEST
+
 START_TEST(hits_still_check_time_and_policy)
 {
     cg_token_cache_t *c = cg_token_cache_create(ut_pool, 8);
@@ -247,6 +291,7 @@ Suite *ut_tokencache_suite(void)
     TCase *tc = ut_tcase("cache");
 
     tcase_add_test(tc, second_use_is_a_hit_that_skips_the_signature);
+    tcase_add_test(tc, hit_claims_are_the_requests_own);
     tcase_add_test(tc, hits_still_check_time_and_policy);
     tcase_add_test(tc, withdrawn_key_ends_the_entry);
     tcase_add_test(tc, size_is_bounded);
