@@ -58,7 +58,6 @@ static const char *var(const apr_array_header_t *vars, const char *name)
     return NULL;
 }
 
-/* Split a joined value at unescaped delimiters; returns a JSON array. */
 /* The claims hash as defined (jansson's sorted compact text of the claims
  * minus the per-token ones), to hold the streaming one to it. */
 static int hash_matches_definition(json_t *claims, const char *hash)
@@ -88,6 +87,7 @@ static int hash_matches_definition(json_t *claims, const char *hash)
     return !strcmp(hex, hash);
 }
 
+/* Split a joined value at unescaped delimiters; returns a JSON array. */
 static json_t *split(const char *s, const char *delim)
 {
     size_t dlen = strlen(delim), n = 0;
